@@ -1,0 +1,399 @@
+// Command-line parsing (see cli.h). One table of flags; each entry says which commands accept it
+// and how to apply its value, so help, validation and "did you mean" all come from one place.
+#include "gateway/cli.h"
+
+#include <array>
+#include <functional>
+#include <optional>
+
+#include "base/ip_address.h"
+#include "base/logging.h"
+#include "base/strings.h"
+
+namespace msb::gateway {
+namespace {
+
+// Which commands take a flag.
+constexpr unsigned kRunCmd = 1;
+constexpr unsigned kServeCmd = 2;
+constexpr unsigned kExplainCmd = 4;
+constexpr unsigned kGatewayCmds = kRunCmd | kServeCmd;
+constexpr unsigned kPolicyCmds = kRunCmd | kServeCmd | kExplainCmd;
+
+unsigned CommandBit(Command c) {
+  switch (c) {
+    case Command::kRun:
+      return kRunCmd;
+    case Command::kServe:
+      return kServeCmd;
+    case Command::kPolicyExplain:
+      return kExplainCmd;
+    default:
+      return 0;
+  }
+}
+
+using Apply = std::function<Status(CliConfig*, std::string_view)>;
+
+struct FlagSpec {
+  std::string_view name;
+  bool takes_value;
+  unsigned commands;
+  Apply apply;
+};
+
+Status BadValue(std::string_view flag, std::string_view value, std::string_view expected) {
+  return Status::Error(std::string(flag) + ": invalid value \"" + std::string(value) +
+                       "\": expected " + std::string(expected));
+}
+
+Result<policy::Action> ParseAction(std::string_view flag, std::string_view v) {
+  if (v == "allow") return policy::Action::kAllow;
+  if (v == "deny") return policy::Action::kDeny;
+  return BadValue(flag, v, "allow or deny");
+}
+
+std::optional<stack::MacAddress> ParseMac(std::string_view v) {
+  stack::MacAddress mac{};
+  if (v.size() != 17) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < 6; ++i) {
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = hex(v[i * 3]);
+    int lo = hex(v[i * 3 + 1]);
+    if (hi < 0 || lo < 0 || (i < 5 && v[i * 3 + 2] != ':')) {
+      return std::nullopt;
+    }
+    mac[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  if ((mac[0] & 1) != 0) {
+    return std::nullopt;  // a multicast address cannot be a station address
+  }
+  return mac;
+}
+
+Apply UintFlag(std::string_view flag, uint64_t min, uint64_t max,
+               std::function<void(CliConfig*, uint64_t)> set) {
+  return [flag, min, max, set](CliConfig* c, std::string_view v) {
+    auto n = ParseUint(v, min, max);
+    if (!n) {
+      return BadValue(flag, v,
+                      "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    set(c, *n);
+    return Status::Ok();
+  };
+}
+
+Apply Ipv4Flag(std::string_view flag, IpAddress stack::NetstackConfig::*field) {
+  return [flag, field](CliConfig* c, std::string_view v) {
+    auto ip = IpAddress::Parse(v);
+    if (!ip || !ip->is_v4()) {
+      return BadValue(flag, v, "an IPv4 address");
+    }
+    c->gateway.net.*field = *ip;
+    return Status::Ok();
+  };
+}
+
+Apply MacFlag(std::string_view flag, stack::MacAddress stack::NetstackConfig::*field) {
+  return [flag, field](CliConfig* c, std::string_view v) {
+    auto mac = ParseMac(v);
+    if (!mac) {
+      return BadValue(flag, v, "a unicast MAC address like 02:6d:73:00:00:01");
+    }
+    c->gateway.net.*field = *mac;
+    return Status::Ok();
+  };
+}
+
+const std::vector<FlagSpec>& Flags() {
+  static const std::vector<FlagSpec> flags = {
+      {"--net", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto p = policy::ParsePreset(v);
+         if (!p) {
+           return BadValue("--net", v, "public-only, non-local, allow-all or none");
+         }
+         if (c->policy.preset) {
+           return Status::Error("--net given twice (\"" +
+                                std::string(policy::PresetName(*c->policy.preset)) + "\" and \"" +
+                                std::string(v) + "\")");
+         }
+         c->policy.preset = *p;
+         return Status::Ok();
+       }},
+      {"--no-net", false, kPolicyCmds,
+       [](CliConfig* c, std::string_view) {
+         c->policy.no_net = true;
+         return Status::Ok();
+       }},
+      {"--net-default-egress", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto a = ParseAction("--net-default-egress", v);
+         if (!a.ok()) return a.status();
+         c->policy.default_egress = a.value();
+         return Status::Ok();
+       }},
+      {"--net-default-ingress", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto a = ParseAction("--net-default-ingress", v);
+         if (!a.ok()) return a.status();
+         c->policy.default_ingress = a.value();
+         return Status::Ok();
+       }},
+      {"--net-rule", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         c->policy.net_rules.emplace_back(v);
+         return Status::Ok();
+       }},
+      {"--gateway-ip", true, kPolicyCmds, Ipv4Flag("--gateway-ip", &stack::NetstackConfig::gateway_v4)},
+      {"--guest-ip", true, kGatewayCmds, Ipv4Flag("--guest-ip", &stack::NetstackConfig::guest_v4)},
+      {"--prefix-len", true, kGatewayCmds,
+       UintFlag("--prefix-len", 1, 30,
+                [](CliConfig* c, uint64_t n) { c->gateway.net.v4_prefix_len = unsigned(n); })},
+      {"--mtu", true, kGatewayCmds,
+       UintFlag("--mtu", 576, 65520,
+                [](CliConfig* c, uint64_t n) { c->gateway.net.mtu = uint16_t(n); })},
+      {"--gateway-mac", true, kGatewayCmds,
+       MacFlag("--gateway-mac", &stack::NetstackConfig::gateway_mac)},
+      {"--guest-mac", true, kGatewayCmds, MacFlag("--guest-mac", &stack::NetstackConfig::guest_mac)},
+      {"--max-connections", true, kGatewayCmds,
+       UintFlag("--max-connections", 1, 65536,
+                [](CliConfig* c, uint64_t n) { c->gateway.max_connections = n; })},
+      {"--connect-timeout-ms", true, kGatewayCmds,
+       UintFlag("--connect-timeout-ms", 100, 600000,
+                [](CliConfig* c, uint64_t n) {
+                  c->gateway.connect_timeout = std::chrono::milliseconds(n);
+                })},
+      {"--idle-timeout-s", true, kGatewayCmds,
+       UintFlag("--idle-timeout-s", 0, 7 * 24 * 3600,
+                [](CliConfig* c, uint64_t n) { c->gateway.idle_timeout = std::chrono::seconds(n); })},
+      {"--audit-log", true, kGatewayCmds,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty()) return BadValue("--audit-log", v, "a file path or - for stdout");
+         c->audit_log = v;
+         return Status::Ok();
+       }},
+      {"--log-level", true, kGatewayCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto l = ParseLogLevel(v);
+         if (!l) return BadValue("--log-level", v, "trace, debug, info, warn, error or off");
+         c->log_level = *l;
+         return Status::Ok();
+       }},
+      {"--tap", true, kServeCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty() || v.size() > 15) return BadValue("--tap", v, "an interface name (1-15 chars)");
+         c->tap_name = v;
+         return Status::Ok();
+       }},
+      {"--tap-fd", true, kServeCmd,
+       UintFlag("--tap-fd", 3, 1 << 20, [](CliConfig* c, uint64_t n) { c->tap_fd = int(n); })},
+      {"--interface", true, kRunCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty() || v.size() > 15 || v.find('/') != std::string_view::npos) {
+           return BadValue("--interface", v, "an interface name (1-15 chars)");
+         }
+         c->tap_name = v;
+         return Status::Ok();
+       }},
+  };
+  return flags;
+}
+
+Status UnknownFlag(std::string_view flag, Command command) {
+  std::vector<std::string_view> names;
+  for (const FlagSpec& f : Flags()) {
+    if ((f.commands & CommandBit(command)) != 0) {
+      names.push_back(f.name);
+    }
+  }
+  std::string msg = "unknown flag \"" + std::string(flag) + "\"";
+  for (const FlagSpec& f : Flags()) {
+    if (f.name == flag) {
+      msg = "flag \"" + std::string(flag) + "\" does not apply to this command";
+    }
+  }
+  if (auto s = Suggest(flag, names, 3)) {
+    msg += " (did you mean \"" + std::string(*s) + "\"?)";
+  }
+  return Status::Error(msg + "; see msb-gateway help");
+}
+
+Status Validate(CliConfig* c) {
+  if (c->command == Command::kServe && c->tap_name.empty() == (c->tap_fd < 0)) {
+    return Status::Error("serve needs exactly one of --tap NAME or --tap-fd N");
+  }
+  if (c->command == Command::kRun && c->command_argv.empty()) {
+    return Status::Error("run needs a command: msb-gateway run [flags] -- CMD [ARGS...]");
+  }
+  if (c->command == Command::kRun && c->tap_name.empty()) {
+    c->tap_name = "eth0";
+  }
+  if (c->command == Command::kPolicyExplain && c->explain_target.empty()) {
+    return Status::Error("policy explain needs a destination: DEST[:PORT][/PROTO]");
+  }
+  const stack::NetstackConfig& n = c->gateway.net;
+  if (c->command == Command::kRun || c->command == Command::kServe) {
+    auto net = IpPrefix::Make(n.gateway_v4, n.v4_prefix_len);
+    if (n.gateway_v4 == n.guest_v4 || !net->Contains(n.guest_v4)) {
+      return Status::Error("--gateway-ip " + n.gateway_v4.ToString() + " and --guest-ip " +
+                           n.guest_v4.ToString() + " must be different addresses in one /" +
+                           std::to_string(n.v4_prefix_len));
+    }
+    if (n.gateway_mac == n.guest_mac) {
+      return Status::Error("--gateway-mac and --guest-mac must differ");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
+  CliConfig c;
+  size_t i = 0;
+  if (args.empty()) {
+    return c;  // help
+  }
+  std::string_view cmd = args[0];
+  if (cmd == "run") {
+    c.command = Command::kRun;
+  } else if (cmd == "serve") {
+    c.command = Command::kServe;
+  } else if (cmd == "policy") {
+    if (args.size() < 2 || args[1] != "explain") {
+      return Status::Error("policy needs a subcommand: msb-gateway policy explain DEST");
+    }
+    c.command = Command::kPolicyExplain;
+    ++i;
+  } else if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    c.command = Command::kHelp;
+    if (args.size() > 1) {
+      c.help_topic = args[1];
+    }
+    return c;
+  } else if (cmd == "version" || cmd == "--version") {
+    c.command = Command::kVersion;
+    return c;
+  } else {
+    constexpr std::array<std::string_view, 5> kCommands = {"run", "serve", "policy", "help",
+                                                           "version"};
+    std::string msg = "unknown command \"" + std::string(cmd) + "\"";
+    if (auto s = Suggest(cmd, kCommands)) {
+      msg += " (did you mean \"" + std::string(*s) + "\"?)";
+    }
+    return Status::Error(msg + "; commands: run, serve, policy explain, help, version");
+  }
+  ++i;
+  for (; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--") {
+      if (c.command != Command::kRun) {
+        return Status::Error("\"--\" is only used by run, before the command to start");
+      }
+      c.command_argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    if (a == "--help" || a == "-h") {
+      c.help_topic = cmd;
+      c.command = Command::kHelp;
+      return c;
+    }
+    if (a.size() < 2 || a.substr(0, 2) != "--") {
+      if (c.command == Command::kRun) {
+        c.command_argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+        break;
+      }
+      if (c.command == Command::kPolicyExplain && c.explain_target.empty()) {
+        c.explain_target = a;
+        continue;
+      }
+      return Status::Error("unexpected argument \"" + std::string(a) + "\"");
+    }
+    std::string_view name = a;
+    std::optional<std::string_view> value;
+    if (size_t eq = a.find('='); eq != std::string_view::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+    }
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : Flags()) {
+      if (f.name == name && (f.commands & CommandBit(c.command)) != 0) {
+        spec = &f;
+      }
+    }
+    if (spec == nullptr) {
+      return UnknownFlag(name, c.command);
+    }
+    if (spec->takes_value && !value) {
+      if (i + 1 >= args.size()) {
+        return Status::Error(std::string(name) + " needs a value");
+      }
+      value = args[++i];
+    } else if (!spec->takes_value && value) {
+      return Status::Error(std::string(name) + " takes no value");
+    }
+    Status st = spec->apply(&c, value.value_or(""));
+    if (!st.ok()) {
+      return st;
+    }
+  }
+  Status st = Validate(&c);
+  if (!st.ok()) {
+    return st;
+  }
+  return c;
+}
+
+std::string UsageText(Command command) {
+  switch (command) {
+    case Command::kRun:
+      return R"(usage: msb-gateway run [flags] -- CMD [ARGS...]
+
+Runs CMD in a new network and mount namespace whose only interface is a TAP served by the gateway.
+Every connection CMD makes is decided by policy and audited; CMD's exit status is returned.
+
+Policy:     --net PRESET  --no-net  --net-default-egress allow|deny
+            --net-default-ingress allow|deny  --net-rule TOKENS (repeatable)
+Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 1500
+            --gateway-mac MAC  --guest-mac MAC  --interface eth0
+Limits:     --max-connections 1024  --connect-timeout-ms 10000  --idle-timeout-s 3600
+Output:     --audit-log PATH|-  --log-level warn
+See docs/cli.md for every flag.
+)";
+    case Command::kServe:
+      return R"(usage: msb-gateway serve (--tap NAME | --tap-fd N) [flags]
+
+Serves an existing TAP (a VM's network device) until SIGINT or SIGTERM. Takes the same policy,
+address, limit and output flags as run.
+)";
+    case Command::kPolicyExplain:
+      return R"(usage: msb-gateway policy explain [policy flags] DEST[:PORT][/PROTO]
+
+Prints the decision for one destination and the rule that made it, e.g.
+  msb-gateway policy explain 10.0.0.5:5432
+  msb-gateway policy explain --net-rule allow@10.0.0.0/8:tcp '[2001:db8::1]:443/udp'
+)";
+    default:
+      return R"(msb-gateway: a userspace network gateway for sandboxes.
+
+usage:
+  msb-gateway run [flags] -- CMD [ARGS...]     run CMD in a namespace wired to the gateway
+  msb-gateway serve --tap NAME [flags]         serve an existing TAP (VM set-ups)
+  msb-gateway policy explain [flags] DEST      explain the decision for a destination
+  msb-gateway help [COMMAND] | version
+
+Run `msb-gateway help run` for the flags; docs/cli.md has the full reference.
+)";
+  }
+}
+
+}  // namespace msb::gateway

@@ -1,0 +1,38 @@
+// Command-line parsing for msb-gateway: commands, flags and their validation. Pure (no I/O), so
+// every error message is unit-tested. Usage errors exit with status 2 and name the bad token.
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "gateway/gateway.h"
+#include "policy/presets.h"
+
+namespace msb::gateway {
+
+enum class Command : uint8_t { kRun, kServe, kPolicyExplain, kHelp, kVersion };
+
+struct CliConfig {
+  Command command = Command::kHelp;
+  policy::PolicyOptions policy;
+  GatewayOptions gateway;
+  std::string audit_log;  // "" = no audit log, "-" = stdout
+  spdlog::level::level_enum log_level = spdlog::level::warn;
+  std::string tap_name;   // serve: the TAP to attach; run: the interface name inside (eth0)
+  int tap_fd = -1;        // serve: an inherited TAP descriptor instead of --tap
+  std::vector<std::string> command_argv;  // run: CMD ARGS...
+  std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
+  std::string help_topic;                 // help: the command asked about, if any
+};
+
+// ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.
+Result<CliConfig> ParseCommandLine(std::span<const std::string> args);
+
+// UsageText is the help for `command` (kHelp: the overview).
+std::string UsageText(Command command);
+
+}  // namespace msb::gateway

@@ -1,0 +1,223 @@
+// Gateway: policy at SYN time, session ownership, device I/O (see gateway.h).
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/tcp_session.h"
+#include "policy/types.h"
+
+namespace msb::gateway {
+
+Gateway::Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
+                 std::shared_ptr<const policy::Evaluator> policy, AuditLog* audit,
+                 const GatewayOptions& options)
+    : loop_(loop),
+      device_(std::move(device)),
+      policy_(std::move(policy)),
+      audit_(audit),
+      options_(options) {}
+
+Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
+                                                 std::unique_ptr<stack::FrameDevice> device,
+                                                 std::shared_ptr<const policy::Evaluator> policy,
+                                                 AuditLog* audit, const GatewayOptions& options) {
+  std::unique_ptr<Gateway> gw(
+      new Gateway(loop, std::move(device), std::move(policy), audit, options));
+  auto ns = stack::Netstack::Create(options.net, gw->device_.get(), loop->clock(), gw.get());
+  if (!ns.ok()) {
+    return ns.status();
+  }
+  gw->netstack_ = std::move(ns).value();
+  Status st = loop->Watch(gw->device_->fd(), EPOLLIN, gw.get());
+  if (!st.ok()) {
+    return st;
+  }
+  loop->SetPollHook([g = gw.get()] { return g->PollHook(); });
+  return gw;
+}
+
+Gateway::~Gateway() {
+  Shutdown();
+  loop_->SetPollHook(nullptr);
+  sessions_.clear();
+  netstack_.reset();
+}
+
+void Gateway::Shutdown() {
+  if (shutting_down_) {
+    return;
+  }
+  shutting_down_ = true;
+  for (auto& [id, session] : sessions_) {
+    session->Abort("shutdown");
+  }
+  if (device_ != nullptr && !device_failed_) {
+    loop_->Unwatch(device_->fd());
+  }
+  if (netstack_ != nullptr) {
+    netstack_->OnDeviceWritable();  // last RSTs out, if the device takes them
+  }
+}
+
+void Gateway::DrainAndShutdown(Duration grace) {
+  if (!shutting_down_ && !device_failed_) {
+    netstack_->OnDeviceReadable();
+  }
+  loop_->Unwatch(device_->fd());
+  device_failed_ = true;  // nothing more can come from the guest
+  TimePoint deadline = loop_->clock().Now() + grace;
+  while (!sessions_.empty()) {
+    TimePoint now = loop_->clock().Now();
+    if (now >= deadline) {
+      break;
+    }
+    loop_->RunOnce(deadline - now);
+  }
+  Shutdown();
+}
+
+Duration Gateway::PollHook() {
+  if (netstack_ == nullptr || shutting_down_) {
+    return std::chrono::seconds(1);
+  }
+  netstack_->RunTimers();
+  if (!device_failed_) {
+    loop_->SetInterest(device_->fd(),
+                       EPOLLIN | (netstack_->WantsDeviceWritable() ? uint32_t{EPOLLOUT} : 0u));
+  }
+  return netstack_->NextTimerDelay();
+}
+
+void Gateway::OnIo(uint32_t events) {
+  if ((events & EPOLLOUT) != 0) {
+    netstack_->OnDeviceWritable();
+  }
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+    if (!netstack_->OnDeviceReadable()) {
+      device_failed_ = true;
+      loop_->Stop();
+    }
+  }
+}
+
+SocketAddress Gateway::UpstreamAddressFor(const SocketAddress& dest) const {
+  // The gateway's own address stands for the host (host.microsandbox.internal): dial loopback.
+  if (dest.ip == options_.net.gateway_v4) {
+    return {IpAddress::V4(0x7f000001), dest.port};
+  }
+  return dest;
+}
+
+void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
+                           const policy::Decision& decision, std::string_view reason) {
+  AuditRecord rec("flow.decision");
+  rec.Flow({flow_id, tuple.transport == stack::Transport::kTcp ? "tcp" : "udp", tuple.guest,
+            tuple.dest});
+  JsonWriter& j = rec.json();
+  j.Str("dir", "egress").Str("action", policy::ActionName(decision.action));
+  auto group = policy::Classify(tuple.dest.ip, policy_->host());
+  if (group) {
+    j.Str("group", policy::GroupName(*group));
+  } else {
+    j.Null("group");
+  }
+  if (decision.rule_index) {
+    j.Uint("rule", *decision.rule_index)
+        .Str("rule_text", policy::RuleToString(policy_->policy().rules[*decision.rule_index]));
+  } else {
+    j.Null("rule").Str("rule_text", "default egress");
+  }
+  if (!reason.empty()) {
+    j.Str("reason", reason);
+  }
+  audit_->Emit(std::move(rec));
+}
+
+stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tuple) {
+  uint64_t flow_id = next_flow_id_++;
+  policy::FlowQuery q;
+  q.direction = policy::Direction::kEgress;
+  q.protocol = policy::Protocol::kTcp;
+  q.ip = tuple.dest.ip;
+  q.port = tuple.dest.port;
+  policy::Decision decision = policy_->Evaluate(q, nullptr);
+  if (decision.action == policy::Action::kAllow && sessions_.size() >= options_.max_connections) {
+    decision.action = policy::Action::kDeny;
+    EmitDecision(flow_id, tuple, decision, "max_connections");
+    ++stats_.flows_denied;
+    return stack::SynVerdict::kReject;
+  }
+  EmitDecision(flow_id, tuple, decision, {});
+  if (decision.action == policy::Action::kDeny || shutting_down_) {
+    ++stats_.flows_denied;
+    return stack::SynVerdict::kReject;
+  }
+  ++stats_.flows_allowed;
+  auto session = std::make_unique<TcpSession>(this, flow_id, syn_id, tuple,
+                                               UpstreamAddressFor(tuple.dest));
+  TcpSession* raw = session.get();
+  sessions_[flow_id] = std::move(session);
+  flow_of_syn_[syn_id] = flow_id;
+  // The connect starts after lwIP has finished with this SYN (the stack must record it as held
+  // before anything can resolve it).
+  loop_->Defer([this, flow_id, raw] {
+    if (sessions_.count(flow_id) != 0 && raw->state() == TcpSession::State::kConnecting) {
+      raw->Start();
+    }
+  });
+  return stack::SynVerdict::kHold;
+}
+
+void Gateway::OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) {
+  auto it = flow_of_syn_.find(conn->syn_id());
+  if (it == flow_of_syn_.end()) {
+    conn->Abort();
+    return;
+  }
+  auto sit = sessions_.find(it->second);
+  flow_of_syn_.erase(it);
+  if (sit == sessions_.end() || sit->second->state() != TcpSession::State::kAccepting) {
+    conn->Abort();
+    return;
+  }
+  sit->second->OnAccepted(std::move(conn));
+}
+
+void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
+  auto it = flow_of_syn_.find(syn_id);
+  if (it == flow_of_syn_.end()) {
+    return;
+  }
+  uint64_t flow_id = it->second;
+  flow_of_syn_.erase(it);
+  auto sit = sessions_.find(flow_id);
+  if (sit != sessions_.end()) {
+    sit->second->OnAcceptFailed();
+  }
+}
+
+stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {
+  (void)payload;
+  // UDP relaying is not implemented yet: every datagram is refused with ICMP port unreachable so
+  // the guest's socket fails fast, and audited as a gateway-level denial.
+  policy::Decision decision;
+  decision.action = policy::Action::kDeny;
+  EmitDecision(next_flow_id_++, tuple, decision, "udp_not_supported");
+  ++stats_.flows_denied;
+  return stack::UdpVerdict::kPortUnreachable;
+}
+
+void Gateway::ReleaseSession(uint64_t flow_id) {
+  loop_->Defer([this, flow_id] {
+    auto it = sessions_.find(flow_id);
+    if (it == sessions_.end()) {
+      return;
+    }
+    for (auto s = flow_of_syn_.begin(); s != flow_of_syn_.end();) {
+      s = s->second == flow_id ? flow_of_syn_.erase(s) : std::next(s);
+    }
+    sessions_.erase(it);
+  });
+}
+
+}  // namespace msb::gateway

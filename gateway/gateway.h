@@ -1,0 +1,101 @@
+// Gateway: joins the guest-facing stack, the policy engine, upstream sockets and the audit log.
+//
+// Flow lifecycle (TCP): the stack reports a guest SYN -> the Gateway evaluates policy for the
+// original destination (an audit "flow.decision" either way) -> denied: RST at once -> allowed: a
+// TcpSession connects upstream while the SYN is held -> connected: the guest handshake completes
+// and the session splices bytes both ways with flow control -> both directions closed, a reset,
+// or a timeout: "flow.close" with byte counts, duration and reason. Sessions are owned here and
+// destroyed only from deferred tasks, never inside their own callbacks.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "base/clock.h"
+#include "gateway/audit_log.h"
+#include "gateway/event_loop.h"
+#include "policy/evaluator.h"
+#include "stack/frame_device.h"
+#include "stack/netstack.h"
+
+namespace msb::gateway {
+
+class TcpSession;
+
+struct GatewayOptions {
+  stack::NetstackConfig net;
+  size_t max_connections = 1024;
+  Duration connect_timeout = std::chrono::seconds(10);
+  Duration idle_timeout = std::chrono::hours(1);  // zero disables
+};
+
+struct GatewayStats {
+  uint64_t flows_allowed = 0;
+  uint64_t flows_denied = 0;
+  uint64_t upstream_connect_failures = 0;
+};
+
+class Gateway final : public stack::Netstack::Delegate, public IoHandler {
+ public:
+  static Result<std::unique_ptr<Gateway>> Create(EventLoop* loop,
+                                                 std::unique_ptr<stack::FrameDevice> device,
+                                                 std::shared_ptr<const policy::Evaluator> policy,
+                                                 AuditLog* audit, const GatewayOptions& options);
+  ~Gateway() override;
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Shutdown aborts every flow (audited as "shutdown") and stops watching the device.
+  void Shutdown();
+  // DrainAndShutdown is for when the guest has gone (its process exited): it takes the frames the
+  // guest sent before leaving (typically its FINs), lets flows finish in order with their
+  // upstreams for at most `grace`, then shuts down what is left.
+  void DrainAndShutdown(Duration grace);
+
+  // Netstack::Delegate.
+  stack::SynVerdict OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tuple) override;
+  void OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
+  void OnTcpAcceptFailed(uint64_t syn_id) override;
+  stack::UdpVerdict OnUdp(const stack::FlowTuple& tuple,
+                          std::span<const uint8_t> payload) override;
+
+  // IoHandler for the frame device.
+  void OnIo(uint32_t events) override;
+
+  // Used by sessions.
+  EventLoop& loop() { return *loop_; }
+  AuditLog& audit() { return *audit_; }
+  stack::Netstack& netstack() { return *netstack_; }
+  const GatewayOptions& options() const { return options_; }
+  GatewayStats& stats() { return stats_; }
+  // ReleaseSession destroys the session for `flow_id` at the end of this loop iteration.
+  void ReleaseSession(uint64_t flow_id);
+  size_t session_count() const { return sessions_.size(); }
+  bool device_failed() const { return device_failed_; }
+
+ private:
+  Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
+          std::shared_ptr<const policy::Evaluator> policy, AuditLog* audit,
+          const GatewayOptions& options);
+  Duration PollHook();
+  void EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
+                    const policy::Decision& decision, std::string_view reason);
+  SocketAddress UpstreamAddressFor(const SocketAddress& dest) const;
+
+  EventLoop* loop_;
+  std::unique_ptr<stack::FrameDevice> device_;
+  std::shared_ptr<const policy::Evaluator> policy_;
+  AuditLog* audit_;
+  GatewayOptions options_;
+  GatewayStats stats_;
+  std::unique_ptr<stack::Netstack> netstack_;
+  uint64_t next_flow_id_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<TcpSession>> sessions_;  // by flow id
+  std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                  // syn id -> flow id
+  bool device_failed_ = false;
+  bool shutting_down_ = false;
+};
+
+}  // namespace msb::gateway

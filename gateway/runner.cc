@@ -1,0 +1,211 @@
+// Runner: builds policy, audit log, loop and gateway for a command and runs it to completion.
+#include "gateway/runner.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "gateway/sandbox.h"
+#include "policy/explain.h"
+#include "stack/tap_device.h"
+
+namespace msb::gateway {
+namespace {
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+int Fail(const std::string& message, int status = 2) {
+  std::fprintf(stderr, "msb-gateway: %s\n", message.c_str());
+  return status;
+}
+
+Result<std::shared_ptr<const policy::Evaluator>> MakeEvaluator(const CliConfig& c) {
+  auto built = policy::BuildPolicy(c.policy);
+  if (!built.ok()) {
+    return built.status();
+  }
+  for (const std::string& w : built.value().warnings) {
+    std::fprintf(stderr, "msb-gateway: warning: %s\n", w.c_str());
+  }
+  policy::HostAddresses host;
+  host.v4 = c.gateway.net.gateway_v4;
+  return std::make_shared<const policy::Evaluator>(std::move(built.value().policy), host);
+}
+
+void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev) {
+  std::vector<std::string> rules;
+  for (const policy::Rule& r : ev.policy().rules) {
+    rules.push_back(policy::RuleToString(r));
+  }
+  AuditRecord rec("gateway.start");
+  rec.json()
+      .Str("mode", mode)
+      .Uint("pid", static_cast<uint64_t>(getpid()))
+      .Str("default_egress", policy::ActionName(ev.policy().default_egress))
+      .Str("default_ingress", policy::ActionName(ev.policy().default_ingress))
+      .Raw("rules", JsonStringArray(rules));
+  audit.Emit(std::move(rec));
+}
+
+void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_status) {
+  AuditRecord rec("gateway.stop");
+  rec.json().Str("reason", reason).Int("exit_status", exit_status);
+  (void)gw;
+  audit.Emit(std::move(rec));
+}
+
+// SignalWatcher turns blocked signals into loop events through a signalfd.
+class SignalWatcher final : public IoHandler {
+ public:
+  explicit SignalWatcher(std::function<void(const signalfd_siginfo&)> on_signal)
+      : on_signal_(std::move(on_signal)) {}
+  ~SignalWatcher() override {
+    if (fd_ >= 0) close(fd_);
+  }
+  Status Init(EventLoop* loop, const sigset_t& set) {
+    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd_ < 0) return Status::Error(std::string("signalfd: ") + strerror(errno));
+    return loop->Watch(fd_, EPOLLIN, this);
+  }
+  void OnIo(uint32_t) override {
+    signalfd_siginfo si{};
+    while (read(fd_, &si, sizeof(si)) == sizeof(si)) {
+      on_signal_(si);
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  std::function<void(const signalfd_siginfo&)> on_signal_;
+};
+
+sigset_t HandledSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGPIPE);
+  for (int s : kForwardedSignals) sigaddset(&set, s);
+  return set;
+}
+
+// Serve runs the loop until the gateway stops; it returns when `loop` was stopped.
+void Drain(EventLoop* loop, Gateway* gw) {
+  gw->Shutdown();
+  loop->RunOnce(Duration::zero());  // deferred session releases
+}
+
+}  // namespace
+
+int ExplainCommand(const CliConfig& c) {
+  auto ev = MakeEvaluator(c);
+  if (!ev.ok()) return Fail(ev.error());
+  auto target = policy::ParseExplainTarget(c.explain_target);
+  if (!target.ok()) return Fail(target.error());
+  std::fputs(policy::ExplainDecision(*ev.value(), target.value()).c_str(), stdout);
+  return 0;
+}
+
+int ServeCommand(const CliConfig& c) {
+  auto ev = MakeEvaluator(c);
+  if (!ev.ok()) return Fail(ev.error());
+  auto audit = AuditLog::Open(c.audit_log);
+  if (!audit.ok()) return Fail(audit.error());
+  auto device = c.tap_fd >= 0 ? stack::TapDevice::Adopt(c.tap_fd) : stack::TapDevice::Open(c.tap_name);
+  if (!device.ok()) return Fail(device.error());
+  sigset_t set = HandledSignals();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  auto loop = EventLoop::Create(SystemClock::Instance());
+  if (!loop.ok()) return Fail(loop.error(), 1);
+  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev.value(),
+                            audit.value().get(), c.gateway);
+  if (!gw.ok()) return Fail(gw.error(), 1);
+  const char* reason = "signal";
+  SignalWatcher signals([&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
+      loop.value()->Stop();
+    }
+  });
+  Status st = signals.Init(loop.value().get(), set);
+  if (!st.ok()) return Fail(st.message(), 1);
+  EmitStart(*audit.value(), "serve", *ev.value());
+  spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
+  loop.value()->Run();
+  int status = 0;
+  if (gw.value()->device_failed()) {
+    reason = "device_closed";
+    status = 1;
+  }
+  Drain(loop.value().get(), gw.value().get());
+  EmitStop(*audit.value(), *gw.value(), reason, status);
+  return status;
+}
+
+int RunCommand(const CliConfig& c) {
+  auto ev = MakeEvaluator(c);
+  if (!ev.ok()) return Fail(ev.error());
+  auto audit = AuditLog::Open(c.audit_log);
+  if (!audit.ok()) return Fail(audit.error());
+  sigset_t set = HandledSignals();
+  sigset_t old;
+  sigprocmask(SIG_BLOCK, &set, &old);
+  SandboxSpec spec;
+  spec.interface_name = c.tap_name;
+  spec.net = c.gateway.net;
+  spec.argv = c.command_argv;
+  auto child = StartSandbox(spec);
+  if (!child.ok()) return Fail(child.error());
+  pid_t pid = child.value()->pid();
+  auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd());
+  if (!device.ok()) return Fail(device.error(), 1);  // the child dies with us (PDEATHSIG)
+  auto loop = EventLoop::Create(SystemClock::Instance());
+  if (!loop.ok()) return Fail(loop.error(), 1);
+  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev.value(),
+                            audit.value().get(), c.gateway);
+  if (!gw.ok()) return Fail(gw.error(), 1);
+  int exit_status = -1;
+  SignalWatcher signals([&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGCHLD) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        loop.value()->Stop();
+      }
+      return;
+    }
+    if (si.ssi_signo == SIGPIPE) {
+      return;
+    }
+    // A terminal's SIGINT/SIGQUIT already reached CMD (same process group); forward only what
+    // was sent to the gateway itself, so CMD never sees a signal twice.
+    if (si.ssi_code != SI_KERNEL) {
+      kill(pid, static_cast<int>(si.ssi_signo));
+    }
+  });
+  Status st = signals.Init(loop.value().get(), set);
+  if (!st.ok()) return Fail(st.message(), 1);
+  EmitStart(*audit.value(), "run", *ev.value());
+  st = child.value()->Release();
+  if (!st.ok()) return Fail(st.message(), 1);
+  loop.value()->Run();
+  if (exit_status < 0) {
+    // The device failed before CMD exited: CMD has lost its network; end it rather than leave it
+    // running unguarded.
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    exit_status = 1;
+  }
+  // Flows the command closed on its way out still need their FINs forwarded upstream.
+  gw.value()->DrainAndShutdown(std::chrono::seconds(2));
+  loop.value()->RunOnce(Duration::zero());
+  EmitStop(*audit.value(), *gw.value(), "command_exited", exit_status);
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  return exit_status;
+}
+
+}  // namespace msb::gateway

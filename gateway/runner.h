@@ -1,0 +1,14 @@
+// Runner: the top level of each command (run, serve, policy explain). Returns the process exit
+// status: the command's own status for run; 0 for a clean serve stop; 2 for usage, privilege and
+// set-up errors (after printing one line saying what was wrong); 1 for runtime failures.
+#pragma once
+
+#include "gateway/cli.h"
+
+namespace msb::gateway {
+
+int RunCommand(const CliConfig& config);
+int ServeCommand(const CliConfig& config);
+int ExplainCommand(const CliConfig& config);
+
+}  // namespace msb::gateway

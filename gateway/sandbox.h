@@ -1,0 +1,48 @@
+// Sandbox: `msb-gateway run`'s child side. Starts CMD in new network and mount namespaces whose only
+// link is a TAP configured with the guest address, default route via the gateway and MTU, with
+// /etc/resolv.conf pointing at the gateway and /etc/hosts naming host.microsandbox.internal. The
+// TAP's descriptor comes back to the gateway, which serves it from the original namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "stack/netstack.h"
+
+namespace msb::gateway {
+
+struct SandboxSpec {
+  std::string interface_name = "eth0";
+  stack::NetstackConfig net;
+  std::vector<std::string> argv;
+};
+
+class SandboxChild {
+ public:
+  SandboxChild(pid_t pid, int tap_fd, int control_fd)
+      : pid_(pid), tap_fd_(tap_fd), control_fd_(control_fd) {}
+  ~SandboxChild();
+  SandboxChild(const SandboxChild&) = delete;
+  SandboxChild& operator=(const SandboxChild&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // TakeTapFd hands over the TAP descriptor (once).
+  int TakeTapFd();
+  // Release lets the child exec CMD (call once the gateway serves the TAP).
+  Status Release();
+
+ private:
+  pid_t pid_;
+  int tap_fd_;
+  int control_fd_;
+};
+
+// StartSandbox forks the child and waits until its namespace and TAP are ready. The caller must
+// have blocked the signals it wants to handle (the child restores an empty mask before exec).
+// Errors (e.g. missing privileges) are one-line messages.
+Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec);
+
+}  // namespace msb::gateway

@@ -1,0 +1,36 @@
+// The --net-rule grammar (docs/policy.md):
+//   <TOKEN>     := <action>[:<direction>]@<target>[:<proto>[:<ports>]]
+//   <action>    := allow | deny
+//   <direction> := egress | ingress | any                  (default egress)
+//   <target>    := any | dns | <group> | <ipv4> | [<ipv6>] | <cidr> | [<ipv6-cidr>]
+//                | <fqdn> | domain=<name> | suffix=<domain> | *.<domain>
+//   <group>     := public | private | loopback | link-local | meta | multicast | host
+//   <proto>     := any | tcp | udp | icmpv4 | icmpv6
+//   <ports>     := any | <port> | <lo>-<hi>
+// A flag value holds comma-separated tokens (empty segments skipped); repeated flags concatenate in
+// argv order; first match wins.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "policy/types.h"
+
+namespace msb::policy {
+
+// ParseNetRuleToken parses one token. Errors read
+//   invalid --net-rule token "TOKEN": WHAT WAS EXPECTED [(did you mean "..."?)]
+Result<Rule> ParseNetRuleToken(std::string_view token);
+
+// ParseNetRuleFlag parses one flag value (comma-separated tokens); the first bad token fails it.
+// Tokens are separated by ',', and ASCII spaces and tabs around a token are dropped ("allow@a,
+// deny@b" works); whitespace inside a token is an error.
+Result<std::vector<Rule>> ParseNetRuleFlag(std::string_view value);
+
+// ParsePort accepts a port as the grammar writes it: decimal 1..65535, no sign, no leading zeros.
+std::optional<uint16_t> ParsePort(std::string_view text);
+
+}  // namespace msb::policy

@@ -1,0 +1,93 @@
+// lwip_glue.h: internal to stack/. lwIP headers and the state the Netstack keeps in lwIP terms.
+// Nothing outside stack/ may include this file (the seam DEVELOPERS.md fixes).
+#pragma once
+
+#include <lwip/etharp.h>
+#include <lwip/icmp.h>
+#include <lwip/inet_chksum.h>
+#include <lwip/ethip6.h>
+#include <lwip/sys.h>
+#include <lwip/init.h>
+#include <lwip/ip.h>
+#include <lwip/ip4_frag.h>
+#include <lwip/netif.h>
+#include <lwip/pbuf.h>
+#include <lwip/priv/tcp_priv.h>
+#include <lwip/prot/ip4.h>
+#include <lwip/prot/tcp.h>
+#include <lwip/prot/udp.h>
+#include <lwip/tcp.h>
+#include <lwip/timeouts.h>
+#include <lwip/udp.h>
+#include <netif/ethernet.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "stack/netstack.h"
+
+namespace msb::stack {
+
+IpAddress FromLwip(const ip_addr_t& a);
+ip_addr_t ToLwip(const IpAddress& a);
+
+// Ip4Packet is the validated view of an IPv4 packet the input hook hands on.
+struct Ip4Packet {
+  uint16_t header_len = 0;
+  uint16_t total_len = 0;
+  uint8_t protocol = 0;
+  IpAddress src;
+  IpAddress dst;
+};
+
+// ConnExtArgId is the lwIP extension-argument slot holding each connection's GuestTcp (allocated
+// once per process, like lwIP itself).
+uint8_t ConnExtArgId();
+
+// DeliverToTcpInput sets lwIP's per-packet globals as ip4_input would, strips the IP header and
+// runs tcp_input(). Consumes `p`.
+void DeliverToTcpInput(pbuf* p, netif* inp, const Ip4Packet& pkt);
+
+// TcpAcceptor owns the catch-all listener and the table of held SYNs (see netstack.h).
+class TcpAcceptor {
+ public:
+  explicit TcpAcceptor(Netstack* stack) : stack_(stack) {}
+  ~TcpAcceptor();
+  Status Init();
+  // OnSegment handles one validated TCP packet (payload at the IP header). Consumes `p`.
+  void OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt);
+  bool Resolve(uint64_t syn_id, SynOutcome outcome);
+  // Called from GuestTcp when a not-yet-accepted pcb dies.
+  void OnHandshakeFailed(GuestTcp* conn);
+  // Frees connections whose pcb died during the handshake (deferred: they died in a callback).
+  void CollectGarbage();
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    FlowTuple tuple;
+    pbuf* syn = nullptr;  // the held SYN, full IP packet
+    std::unique_ptr<GuestTcp> conn;
+  };
+  static err_t PassiveOpen(u8_t id, tcp_pcb_listen* lpcb, tcp_pcb* cpcb);
+  static err_t Accept(void* arg, tcp_pcb* newpcb, err_t err);
+  void Deliver(pbuf* p, netif* inp, uint16_t listen_port);
+  bool HasLiveConnection(const FlowTuple& tuple) const;
+
+  Netstack* stack_;
+  tcp_pcb_listen* listener_ = nullptr;
+  uint64_t next_id_ = 1;
+  uint64_t injecting_ = 0;  // syn id whose SYN is inside tcp_input right now
+  std::map<uint64_t, Pending> pending_;
+  std::map<FlowTuple, uint64_t> by_tuple_;
+  std::vector<std::unique_ptr<GuestTcp>> graveyard_;
+};
+
+struct Netstack::LwipState {
+  netif nif{};
+  udp_pcb* udp_out = nullptr;
+  std::unique_ptr<TcpAcceptor> acceptor;
+};
+
+}  // namespace msb::stack

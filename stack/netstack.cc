@@ -1,0 +1,262 @@
+// Netstack: lwIP set-up, the netif facing the guest, frame I/O and timers. The packet-level
+// interception lives in ip4_input.cc and tcp_acceptor.cc; see netstack.h for the overview.
+#include "stack/netstack.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "stack/lwip_glue.h"
+#include "stack/lwip_port.h"
+
+namespace msb::stack {
+namespace {
+
+Netstack* g_instance = nullptr;
+constexpr size_t kMaxFramesPerWakeup = 4096;  // fairness toward upstream sockets
+constexpr size_t kMinEthernetFrame = 60;      // without FCS
+
+err_t LinkOutput(netif* nif, pbuf* p) {
+  auto* ns = static_cast<Netstack*>(nif->state);
+  uint8_t stack_buf[2048];
+  if (p->tot_len <= sizeof(stack_buf)) {
+    pbuf_copy_partial(p, stack_buf, p->tot_len, 0);
+    ns->TransmitFrame({stack_buf, p->tot_len});
+  } else {
+    std::vector<uint8_t> frame(p->tot_len);
+    pbuf_copy_partial(p, frame.data(), p->tot_len, 0);
+    ns->TransmitFrame(frame);
+  }
+  return ERR_OK;
+}
+
+err_t NetifInit(netif* nif) {
+  auto* ns = static_cast<Netstack*>(nif->state);
+  const NetstackConfig& cfg = ns->config();
+  nif->name[0] = 'm';
+  nif->name[1] = 'g';
+  nif->hwaddr_len = ETH_HWADDR_LEN;
+  std::memcpy(nif->hwaddr, cfg.gateway_mac.data(), ETH_HWADDR_LEN);
+  nif->mtu = cfg.mtu;
+  nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+  nif->output = etharp_output;
+  nif->output_ip6 = ethip6_output;
+  nif->linkoutput = LinkOutput;
+  return ERR_OK;
+}
+
+}  // namespace
+
+IpAddress FromLwip(const ip_addr_t& a) {
+  if (IP_IS_V4_VAL(a)) {
+    return IpAddress::V4(lwip_ntohl(ip_2_ip4(&a)->addr));
+  }
+  std::array<uint8_t, 16> b{};
+  std::memcpy(b.data(), ip_2_ip6(&a)->addr, 16);
+  return IpAddress::V6(b);
+}
+
+ip_addr_t ToLwip(const IpAddress& a) {
+  ip_addr_t out;
+  if (a.is_v4()) {
+    IP_ADDR4(&out, a.bytes()[0], a.bytes()[1], a.bytes()[2], a.bytes()[3]);
+  } else {
+    ip_addr_set_zero_ip6(&out);
+    std::memcpy(ip_2_ip6(&out)->addr, a.bytes().data(), 16);
+    IP_SET_TYPE_VAL(out, IPADDR_TYPE_V6);
+  }
+  return out;
+}
+
+Netstack* Netstack::Instance() { return g_instance; }
+
+Netstack::Netstack(const NetstackConfig& config, FrameDevice* device, const Clock& clock,
+                   Delegate* delegate)
+    : config_(config), device_(device), clock_(clock), delegate_(delegate) {}
+
+Result<std::unique_ptr<Netstack>> Netstack::Create(const NetstackConfig& config,
+                                                   FrameDevice* device, const Clock& clock,
+                                                   Delegate* delegate) {
+  if (g_instance != nullptr) {
+    return Status::Error("only one Netstack may exist per process (lwIP is a singleton)");
+  }
+  if (!config.gateway_v4.is_v4() || !config.guest_v4.is_v4() || config.v4_prefix_len > 30) {
+    return Status::Error("IPv4 gateway and guest addresses and a prefix of /30 or shorter needed");
+  }
+  if (config.mtu < 576 || config.mtu > 65520) {
+    return Status::Error("MTU " + std::to_string(config.mtu) + " out of range 576..65520");
+  }
+  std::unique_ptr<Netstack> ns(new Netstack(config, device, clock, delegate));
+  g_instance = ns.get();
+  SetLwipClock(&clock);
+  Status st = ns->Init();
+  if (!st.ok()) {
+    return st;
+  }
+  return ns;
+}
+
+Status Netstack::Init() {
+  static bool lwip_initialized = false;
+  if (!lwip_initialized) {
+    lwip_init();
+    lwip_initialized = true;
+  }
+  rx_buf_.resize(size_t{config_.mtu} + 64);
+  lwip_ = std::make_unique<LwipState>();
+  ip4_addr_t ip;
+  ip4_addr_t mask;
+  ip4_addr_t gw;
+  ip4_addr_set_u32(&ip, lwip_htonl(config_.gateway_v4.v4()));
+  uint32_t mask_host =
+      config_.v4_prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - config_.v4_prefix_len);
+  ip4_addr_set_u32(&mask, lwip_htonl(mask_host));
+  ip4_addr_set_zero(&gw);
+  if (netif_add(&lwip_->nif, &ip, &mask, &gw, this, NetifInit, ethernet_input) == nullptr) {
+    return Status::Error("lwIP netif_add failed");
+  }
+  netif_set_default(&lwip_->nif);
+  netif_set_up(&lwip_->nif);
+  netif_set_link_up(&lwip_->nif);
+  lwip_->udp_out = udp_new_ip_type(IPADDR_TYPE_ANY);
+  if (lwip_->udp_out == nullptr) {
+    return Status::Error("lwIP udp_new failed");
+  }
+  lwip_->acceptor = std::make_unique<TcpAcceptor>(this);
+  return lwip_->acceptor->Init();
+}
+
+Netstack::~Netstack() {
+  if (lwip_) {
+    lwip_->acceptor.reset();
+    // Abort every connection still in lwIP so a later Netstack starts from a clean stack.
+    while (tcp_active_pcbs != nullptr) {
+      tcp_abort(tcp_active_pcbs);
+    }
+    while (tcp_tw_pcbs != nullptr) {
+      tcp_abort(tcp_tw_pcbs);
+    }
+    if (lwip_->udp_out != nullptr) {
+      udp_remove(lwip_->udp_out);
+    }
+    netif_remove(&lwip_->nif);
+  }
+  g_instance = nullptr;
+  SetLwipClock(nullptr);
+}
+
+bool Netstack::OnDeviceReadable() {
+  for (size_t i = 0; i < kMaxFramesPerWakeup; ++i) {
+    ReadResult r = device_->ReadFrame(rx_buf_);
+    if (r.status == IoStatus::kWouldBlock) {
+      break;
+    }
+    if (r.status != IoStatus::kOk) {
+      spdlog::warn("guest device {}", r.status == IoStatus::kClosed ? "closed" : "failed");
+      return false;
+    }
+    ++stats_.frames_in;
+    if (r.size < SIZEOF_ETH_HDR || r.size > rx_buf_.size() - 4) {
+      ++stats_.bad_packets;  // runt, or longer than the MTU allows (truncated read)
+      continue;
+    }
+    // Only IPv4 and ARP reach lwIP. IPv6 is not served yet (no address is configured for it), and
+    // lwIP's IPv6 input has undefined behaviour on some inputs when no IPv6 address exists; the
+    // VM front-end work adds IPv6 behind its own validating hook.
+    uint16_t ethertype = static_cast<uint16_t>((rx_buf_[12] << 8) | rx_buf_[13]);
+    if (ethertype != ETHTYPE_IP && ethertype != ETHTYPE_ARP) {
+      ++stats_.frames_ignored;
+      continue;
+    }
+    // Pad short frames to the Ethernet minimum, as a NIC would: lwIP's ARP input reads a full
+    // 42-byte ARP packet after checking only the Ethernet header length.
+    size_t len = std::max(r.size, kMinEthernetFrame);
+    if (len > r.size) {
+      std::memset(rx_buf_.data() + r.size, 0, len - r.size);
+    }
+    pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(len), PBUF_RAM);
+    if (p == nullptr) {
+      continue;
+    }
+    std::memcpy(p->payload, rx_buf_.data(), len);
+    if (lwip_->nif.input(p, &lwip_->nif) != ERR_OK) {
+      pbuf_free(p);
+    }
+  }
+  lwip_->acceptor->CollectGarbage();
+  return true;
+}
+
+void Netstack::TransmitFrame(std::span<const uint8_t> frame) {
+  if (tx_queue_.empty()) {
+    IoStatus st = device_->WriteFrame(frame);
+    if (st == IoStatus::kOk) {
+      ++stats_.frames_out;
+      return;
+    }
+    if (st != IoStatus::kWouldBlock) {
+      ++stats_.frames_dropped_tx_full;
+      return;
+    }
+  }
+  if (tx_queue_.size() >= config_.tx_queue_frames) {
+    ++stats_.frames_dropped_tx_full;  // TCP retransmits; datagrams are lost as on a full NIC
+    return;
+  }
+  tx_queue_.emplace_back(frame.begin(), frame.end());
+}
+
+void Netstack::OnDeviceWritable() {
+  while (!tx_queue_.empty()) {
+    IoStatus st = device_->WriteFrame(tx_queue_.front());
+    if (st == IoStatus::kWouldBlock) {
+      return;
+    }
+    if (st == IoStatus::kOk) {
+      ++stats_.frames_out;
+    } else {
+      ++stats_.frames_dropped_tx_full;
+    }
+    tx_queue_.pop_front();
+  }
+}
+
+void Netstack::RunTimers() {
+  sys_check_timeouts();
+  lwip_->acceptor->CollectGarbage();
+}
+
+Duration Netstack::NextTimerDelay() const {
+  u32_t ms = sys_timeouts_sleeptime();
+  if (ms == SYS_TIMEOUTS_SLEEPTIME_INFINITE) {
+    return std::chrono::seconds(1);
+  }
+  return std::chrono::milliseconds(ms);
+}
+
+bool Netstack::ResolveSyn(uint64_t syn_id, SynOutcome outcome) {
+  bool ok = lwip_->acceptor->Resolve(syn_id, outcome);
+  lwip_->acceptor->CollectGarbage();
+  return ok;
+}
+
+void Netstack::SendUdp(const SocketAddress& from, const SocketAddress& to,
+                       std::span<const uint8_t> payload) {
+  if (payload.size() > 65507) {
+    return;
+  }
+  pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(payload.size()), PBUF_RAM);
+  if (p == nullptr) {
+    return;
+  }
+  pbuf_take(p, payload.data(), static_cast<u16_t>(payload.size()));
+  ip_addr_t src = ToLwip(from.ip);
+  ip_addr_t dst = ToLwip(to.ip);
+  // The pcb is never bound into lwIP's lists: it only stamps the source port on replies.
+  lwip_->udp_out->local_port = from.port;
+  udp_sendto_if_src(lwip_->udp_out, p, &dst, to.port, &lwip_->nif, &src);
+  pbuf_free(p);
+}
+
+}  // namespace msb::stack

@@ -1,0 +1,132 @@
+// Netstack: the guest-facing TCP/IP stack (lwIP 2.1.3, NO_SYS) on one FrameDevice.
+//
+// Theory of operation. The event loop calls OnDeviceReadable() when the device has frames; each
+// frame goes through lwIP's ethernet input, whose IPv4 input hook (ip4_input.cc) takes every
+// unicast TCP and UDP packet, whatever its destination address. A new guest SYN is reported to the
+// Delegate, which decides at SYN time: reject (the guest gets RST at once) or hold. A held SYN is
+// kept, unanswered, while the gateway connects upstream; ResolveSyn() then completes the guest's
+// handshake (the accepted connection's local address is the original destination), or answers RST
+// (refused) or ICMP host-unreachable (unreachable / timed out). Frames for the guest are written to
+// the device at once, or queued (bounded) until it is writable again. lwIP timers run from the
+// loop through RunTimers()/NextTimerDelay(). Only one Netstack may exist per process (lwIP is a
+// process-wide singleton) and every call must come from the loop thread.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/ip_address.h"
+#include "base/status.h"
+#include "stack/flow.h"
+#include "stack/frame_device.h"
+#include "stack/guest_tcp.h"
+
+namespace msb::stack {
+
+using MacAddress = std::array<uint8_t, 6>;
+
+struct NetstackConfig {
+  IpAddress gateway_v4 = IpAddress::V4(0xac100001);  // 172.16.0.1
+  IpAddress guest_v4 = IpAddress::V4(0xac100002);    // 172.16.0.2
+  unsigned v4_prefix_len = 30;
+  MacAddress gateway_mac = {0x02, 0x6d, 0x73, 0x00, 0x00, 0x01};
+  MacAddress guest_mac = {0x02, 0x6d, 0x73, 0x00, 0x00, 0x02};
+  uint16_t mtu = 1500;
+  size_t tx_queue_frames = 4096;  // frames held for the guest while the device is full
+  size_t max_pending_syns = 4096;
+};
+
+enum class SynVerdict : uint8_t { kReject, kHold };
+enum class SynOutcome : uint8_t {
+  kAccept,       // complete the guest's handshake
+  kRefuse,       // RST: the guest sees ECONNREFUSED
+  kUnreachable,  // ICMP host unreachable: the guest sees EHOSTUNREACH
+};
+enum class UdpVerdict : uint8_t { kHandled, kPortUnreachable, kDrop };
+
+// Counters for tests, the audit log and debugging.
+struct NetstackStats {
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t frames_dropped_tx_full = 0;
+  uint64_t bad_packets = 0;   // failed validation (length, checksum, header)
+  uint64_t frames_ignored = 0;  // ethertypes other than IPv4 and ARP
+  uint64_t spoofed = 0;       // source address not the guest's
+  uint64_t syns_held = 0;
+  uint64_t syn_retransmits_dropped = 0;
+};
+
+class Netstack {
+ public:
+  class Delegate {
+   public:
+    virtual ~Delegate() = default;
+    // OnTcpSyn: a new connection attempt. On kHold the delegate must eventually call ResolveSyn.
+    virtual SynVerdict OnTcpSyn(uint64_t syn_id, const FlowTuple& tuple) = 0;
+    // OnTcpAccepted: the guest completed the handshake of a SYN resolved with kAccept.
+    virtual void OnTcpAccepted(std::unique_ptr<GuestTcp> conn) = 0;
+    // OnTcpAcceptFailed: an accepted SYN never completed its handshake (the guest vanished).
+    virtual void OnTcpAcceptFailed(uint64_t syn_id) = 0;
+    // OnUdp: one (reassembled) datagram from the guest.
+    virtual UdpVerdict OnUdp(const FlowTuple& tuple, std::span<const uint8_t> payload) = 0;
+  };
+
+  static Result<std::unique_ptr<Netstack>> Create(const NetstackConfig& config, FrameDevice* device,
+                                                  const Clock& clock, Delegate* delegate);
+  ~Netstack();
+  Netstack(const Netstack&) = delete;
+  Netstack& operator=(const Netstack&) = delete;
+
+  // Device I/O, driven by the event loop. OnDeviceReadable returns false when the device closed or
+  // failed (the gateway should stop).
+  bool OnDeviceReadable();
+  void OnDeviceWritable();
+  bool WantsDeviceWritable() const { return !tx_queue_.empty(); }
+
+  // lwIP timers.
+  void RunTimers();
+  Duration NextTimerDelay() const;
+
+  // ResolveSyn finishes a held SYN. Unknown ids (already resolved or evicted) are ignored.
+  // For kAccept it returns false when the handshake could not be started (the gateway then
+  // cleans up as for a failed accept); kRefuse and kUnreachable always return true.
+  bool ResolveSyn(uint64_t syn_id, SynOutcome outcome);
+
+  // SendUdp sends a datagram to the guest that appears to come from `from` (IP fragmented when it
+  // exceeds the MTU).
+  void SendUdp(const SocketAddress& from, const SocketAddress& to, std::span<const uint8_t> payload);
+
+  const NetstackConfig& config() const { return config_; }
+  const NetstackStats& stats() const { return stats_; }
+  NetstackStats& mutable_stats() { return stats_; }
+  Delegate* delegate() const { return delegate_; }
+  const Clock& clock() const { return clock_; }
+
+  // Internal to stack/ (the lwIP glue), not part of the public surface.
+  struct LwipState;
+  LwipState* lwip() const { return lwip_.get(); }
+  void TransmitFrame(std::span<const uint8_t> frame);
+  static Netstack* Instance();
+
+ private:
+  Netstack(const NetstackConfig& config, FrameDevice* device, const Clock& clock,
+           Delegate* delegate);
+  Status Init();
+
+  NetstackConfig config_;
+  FrameDevice* device_;
+  const Clock& clock_;
+  Delegate* delegate_;
+  NetstackStats stats_;
+  std::deque<std::vector<uint8_t>> tx_queue_;
+  std::vector<uint8_t> rx_buf_;
+  std::unique_ptr<LwipState> lwip_;
+};
+
+}  // namespace msb::stack

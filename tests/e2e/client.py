@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""A small socket client run INSIDE the sandbox (`msb-gateway run -- client.py ...`), for the
+behaviours curl cannot show directly: the exact errno of a refused or unreachable connect, a
+half-close, a reset. It prints one result line; the test asserts on it.
+
+  connect HOST PORT [TIMEOUT]       -> "ok" or the errno name (ECONNREFUSED, EHOSTUNREACH, ...)
+  halfclose HOST PORT SIZE          -> sends SIZE bytes, shutdown(SHUT_WR), prints the reply
+  reset HOST PORT                   -> starts a large download, then closes with RST; "reset"
+  many HOST PORT N                  -> N simultaneous GET /hello; "ok N" when all answered
+  rawsyn HOST PORT                  -> hand-crafts a SYN to HOST:PORT on eth0 through a packet
+                                       socket (reaching destinations the guest kernel would never
+                                       route, such as 127.0.0.1) and prints the gateway's answer:
+                                       "RST", "SYNACK" or "none"
+"""
+import errno
+import hashlib
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def connect(host, port, timeout):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    start = time.monotonic()
+    try:
+        s.connect((host, port))
+        return "ok", time.monotonic() - start
+    except socket.timeout:
+        return "TIMEOUT", time.monotonic() - start
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno)), time.monotonic() - start
+    finally:
+        s.close()
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def raw_syn(host, port, gateway_mac="02:6d:73:00:00:01", iface="eth0"):
+    src_ip = socket.inet_aton("172.16.0.2")
+    dst_ip = socket.inet_aton(host)
+    with open("/sys/class/net/%s/address" % iface) as f:
+        src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
+    dst_mac = bytes.fromhex(gateway_mac.replace(":", ""))
+    sport = random.randrange(20000, 60000)
+    seq = random.randrange(1 << 32)
+    tcp = struct.pack("!HHIIBBHHH", sport, port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src_ip, dst_ip)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.bind((iface, 0))
+    s.settimeout(0.2)
+    s.send(dst_mac + src_mac + b"\x08\x00" + ip + tcp)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            frame = s.recv(2048)
+        except socket.timeout:
+            continue
+        if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ihl = (frame[14] & 0x0F) * 4
+        t = frame[14 + ihl:]
+        fsport, fdport = struct.unpack("!HH", t[:4])
+        if frame[26:30] != dst_ip or fsport != port or fdport != sport:
+            continue
+        flags = t[13]
+        if flags & 0x04:
+            return "RST"
+        if flags & 0x12 == 0x12:
+            return "SYNACK"
+    return "none"
+
+
+def main():
+    cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if cmd == "connect":
+        timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 10.0
+        result, elapsed = connect(host, port, timeout)
+        print("%s %.3f" % (result, elapsed))
+    elif cmd == "halfclose":
+        size = int(sys.argv[4])
+        data = random.Random(7).randbytes(size)
+        s = socket.create_connection((host, port), timeout=30)
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        reply = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        s.close()
+        expect = "%d %s" % (size, hashlib.sha256(data).hexdigest())
+        print("match" if reply.decode().strip() == expect else "mismatch " + reply.decode())
+    elif cmd == "reset":
+        s = socket.create_connection((host, port), timeout=30)
+        s.sendall(b"GET /bytes/1073741824 HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = 0
+        while got < 1 << 20:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        print("reset" if got >= 1 << 20 else "short %d" % got)
+    elif cmd == "many":
+        n = int(sys.argv[4])
+        socks = [socket.create_connection((host, port), timeout=30) for _ in range(n)]
+        for s in socks:  # every connection is open before any request is answered
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        ok = 0
+        for s in socks:
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            ok += data.startswith(b"HTTP/1.1 200")
+            s.close()
+        print("ok %d" % ok)
+    elif cmd == "rawsyn":
+        print(raw_syn(host, port))
+    else:
+        print("unknown command " + cmd)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The isolated test world for msb-gateway's end-to-end suites.
+
+Every suite runs inside private namespaces of its own (`unshare --net --mount --pid --fork
+--mount-proc`, see run_e2e.sh). Inside, this module builds:
+
+  test host namespace (the gateway's side)        internet namespace "msbt-inet-<pid>"
+    lo: 127.0.0.1 canary listeners (80, 7)          lo: 198.51.100.10, .20, .53 (servers)
+    wan0 203.0.113.1/24, 2001:db8:ffff::1/64 <-veth-> wan1 203.0.113.2/24, 2001:db8:ffff::2/64
+    default routes (v4 and v6) -> the internet ns       canaries 10.11.12.13, 192.168.77.1,
+                                                         169.254.169.254, 100.64.1.1 on lo
+
+Every route, the default included, leads into namespaces this module made; the internet namespace
+does not forward, so a destination it does not hold is silently dropped. A gateway bug that dials
+10.x or a public address therefore reaches nothing outside this machine. Canary addresses log every
+connection that reaches them; deny tests assert the log stays empty.
+"""
+import json
+import os
+import random
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"  # Debian's python (the PATH one may be a separate build)
+CLIENT = os.path.join(HERE, "client.py")
+
+SERVER = "198.51.100.10"
+SERVER2 = "198.51.100.20"
+BLACKHOLE = "198.51.100.30"  # routed into the internet ns, which drops it: connects time out
+CANARIES = ["10.11.12.13", "192.168.77.1", "169.254.169.254", "100.64.1.1"]
+GATEWAY_IP = "172.16.0.1"
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(list(args), check=check, capture_output=True, text=True, **kw)
+
+
+class HostCanary:
+    """Listeners on the test host's loopback: where a gateway that let the guest reach 127.x or
+    the gateway address (host alias) would connect."""
+
+    def __init__(self, ports):
+        self.hits = []
+        self._socks = []
+        for port in ports:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen(64)
+            self._socks.append(s)
+            threading.Thread(target=self._accept, args=(s, port), daemon=True).start()
+
+    def _accept(self, s, port):
+        while True:
+            try:
+                c, addr = s.accept()
+            except OSError:
+                return
+            self.hits.append({"port": port, "peer": addr[0]})
+            c.close()
+
+    def close(self):
+        for s in self._socks:
+            s.close()
+
+
+class Result:
+    def __init__(self, proc, audit):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.audit = audit
+
+    def events(self, name):
+        return [e for e in self.audit if e.get("event") == name]
+
+    def flows(self):
+        """Audit events grouped by flow id: {id: {"decision": ..., "connect": ..., "close": ...}}."""
+        out = {}
+        for e in self.audit:
+            if "flow" in e:
+                out.setdefault(e["flow"], {})[e["event"].split(".", 1)[1]] = e
+        return out
+
+    def __repr__(self):
+        return "rc=%s\nstdout=%s\nstderr=%s\naudit=%s" % (
+            self.returncode, self.stdout[-2000:], self.stderr[-2000:],
+            "\n".join(json.dumps(e) for e in self.audit[-20:]))
+
+
+class World:
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.tmp = tempfile.mkdtemp(prefix="msb-e2e-")
+        self.inet = "msbt-inet-%d-%d" % (os.getpid(), random.randrange(1 << 30))
+        self._pids = []
+        self._runs = 0
+        self.canary = None
+
+    # --- set-up and teardown -------------------------------------------------------------------
+    def __enter__(self):
+        try:
+            self._setup()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _setup(self):
+        if os.geteuid() != 0:
+            raise RuntimeError("the e2e world needs root (run through run_e2e.sh)")
+        links = sh("ip", "-o", "link", "show").stdout.strip().splitlines()
+        if len(links) != 1 or ": lo:" not in links[0]:
+            raise RuntimeError("refusing to build the test world outside a private network "
+                               "namespace (found %d links)" % len(links))
+        # Name resolution in this world goes to a test address (never the machine's resolver).
+        resolv = os.path.join(self.tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 198.51.100.53\noptions timeout:1 attempts:1\n")
+        sh("mount", "--bind", resolv, "/etc/resolv.conf")
+        sh("ip", "link", "set", "lo", "up")
+        sh("ip", "netns", "add", self.inet)
+        n = ["ip", "netns", "exec", self.inet]
+        sh("ip", "link", "add", "wan0", "type", "veth", "peer", "name", "wan1")
+        sh("ip", "link", "set", "wan1", "netns", self.inet)
+        sh("ip", "addr", "add", "203.0.113.1/24", "dev", "wan0")
+        sh("ip", "-6", "addr", "add", "2001:db8:ffff::1/64", "dev", "wan0", "nodad")
+        sh("ip", "link", "set", "wan0", "up")
+        sh(*n, "ip", "link", "set", "lo", "up")
+        sh(*n, "ip", "addr", "add", "203.0.113.2/24", "dev", "wan1")
+        sh(*n, "ip", "-6", "addr", "add", "2001:db8:ffff::2/64", "dev", "wan1", "nodad")
+        sh(*n, "ip", "link", "set", "wan1", "up")
+        for addr in [SERVER, SERVER2, "198.51.100.53"] + CANARIES:
+            sh(*n, "ip", "addr", "add", addr + "/32", "dev", "lo")
+        sh(*n, "ip", "route", "add", "default", "via", "203.0.113.1")
+        sh("ip", "route", "add", "default", "via", "203.0.113.2")
+        sh("ip", "-6", "route", "add", "default", "via", "2001:db8:ffff::2")
+        self.conn_log = os.path.join(self.tmp, "connections.jsonl")
+        ready = os.path.join(self.tmp, "servers.ready")
+        log = open(os.path.join(self.tmp, "servers.log"), "w")
+        p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "servers.py"), self.conn_log, ready],
+                             stdout=log, stderr=subprocess.STDOUT)
+        self._pids.append(p)
+        self._wait_for_port(SERVER, 80, ready)
+        self.canary = HostCanary([80, 7])
+        open(self.conn_log, "w").close()  # forget the readiness probe
+
+    def _wait_for_port(self, host, port, ready_file):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if os.path.exists(ready_file):
+                try:
+                    socket.create_connection((host, port), timeout=1).close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("test servers did not start: " +
+                           open(os.path.join(self.tmp, "servers.log")).read())
+
+    def close(self):
+        if self.canary:
+            self.canary.close()
+        for p in self._pids:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        subprocess.run(["ip", "netns", "del", self.inet], capture_output=True)
+
+    # --- running the gateway -------------------------------------------------------------------
+    def run(self, cmd, flags=(), timeout=300, input=None):
+        """Runs `msb-gateway run FLAGS -- CMD` and returns its Result (audit parsed)."""
+        self._runs += 1
+        audit = os.path.join(self.tmp, "audit-%d.jsonl" % self._runs)
+        argv = [self.gateway, "run", "--audit-log", audit] + list(flags) + ["--"] + list(cmd)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+        events = []
+        if os.path.exists(audit):
+            with open(audit) as f:
+                for line in f:
+                    events.append(json.loads(line))  # every line must be valid JSON
+        return Result(proc, events)
+
+    def client(self, *args, flags=(), timeout=120):
+        return self.run([PYTHON, CLIENT] + [str(a) for a in args], flags=flags, timeout=timeout)
+
+    def canary_hits(self):
+        hits = []
+        with open(self.conn_log) as f:
+            for line in f:
+                e = json.loads(line)
+                if e["local"] in CANARIES:
+                    hits.append(e)
+        return hits + self.canary.hits
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)

@@ -1,0 +1,107 @@
+// Tests for command-line parsing: commands, flag forms, validation and the exact error messages.
+#include "gateway/cli.h"
+
+#include <gtest/gtest.h>
+
+namespace msb::gateway {
+namespace {
+
+Result<CliConfig> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+
+TEST(CliTest, RunTakesFlagsThenCommand) {
+  auto c = Parse({"run", "--net", "non-local", "--net-rule", "allow@10.0.0.0/8", "--net-rule=deny@any",
+                  "--mtu", "9000", "--audit-log", "-", "--", "curl", "-s", "--", "x"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().command, Command::kRun);
+  EXPECT_EQ(c.value().policy.preset, policy::Preset::kNonLocal);
+  EXPECT_EQ(c.value().policy.net_rules,
+            (std::vector<std::string>{"allow@10.0.0.0/8", "deny@any"}));
+  EXPECT_EQ(c.value().gateway.net.mtu, 9000);
+  EXPECT_EQ(c.value().audit_log, "-");
+  EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"curl", "-s", "--", "x"}));
+  EXPECT_EQ(c.value().tap_name, "eth0");
+}
+
+TEST(CliTest, RunWithoutDashDashStartsCommandAtFirstWord) {
+  auto c = Parse({"run", "--no-net", "sh", "-c", "true"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c.value().policy.no_net);
+  EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"sh", "-c", "true"}));
+}
+
+TEST(CliTest, ServeNeedsExactlyOneTapSource) {
+  EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).ok());
+  EXPECT_TRUE(Parse({"serve", "--tap-fd", "5"}).ok());
+  EXPECT_EQ(Parse({"serve"}).error(), "serve needs exactly one of --tap NAME or --tap-fd N");
+  EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--tap-fd", "5"}).ok());
+}
+
+TEST(CliTest, ExplainTakesPolicyFlagsAndOneDestination) {
+  auto c = Parse({"policy", "explain", "--net", "allow-all", "10.0.0.1:22"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().command, Command::kPolicyExplain);
+  EXPECT_EQ(c.value().explain_target, "10.0.0.1:22");
+  EXPECT_EQ(Parse({"policy", "explain"}).error(),
+            "policy explain needs a destination: DEST[:PORT][/PROTO]");
+  EXPECT_EQ(Parse({"policy", "explain", "a", "b"}).error(), "unexpected argument \"b\"");
+  EXPECT_FALSE(Parse({"policy"}).ok());
+}
+
+TEST(CliTest, ErrorsNameTheTokenAndSuggest) {
+  EXPECT_EQ(Parse({"rnu"}).error(),
+            "unknown command \"rnu\" (did you mean \"run\"?); commands: run, serve, policy "
+            "explain, help, version");
+  EXPECT_EQ(Parse({"run", "--net-rul", "x", "--", "true"}).error(),
+            "unknown flag \"--net-rul\" (did you mean \"--net-rule\"?); see msb-gateway help");
+  EXPECT_EQ(Parse({"run", "--mtu", "70000", "--", "true"}).error(),
+            "--mtu: invalid value \"70000\": expected a whole number from 576 to 65520");
+  EXPECT_EQ(Parse({"run", "--net", "public", "--", "true"}).error(),
+            "--net: invalid value \"public\": expected public-only, non-local, allow-all or none");
+  EXPECT_EQ(Parse({"run", "--net-default-egress", "block", "--", "true"}).error(),
+            "--net-default-egress: invalid value \"block\": expected allow or deny");
+  EXPECT_EQ(Parse({"run", "--gateway-ip", "::1", "--", "true"}).error(),
+            "--gateway-ip: invalid value \"::1\": expected an IPv4 address");
+  EXPECT_EQ(Parse({"run", "--guest-mac", "01:00:5e:00:00:01", "--", "true"}).error(),
+            "--guest-mac: invalid value \"01:00:5e:00:00:01\": expected a unicast MAC address "
+            "like 02:6d:73:00:00:01");
+  EXPECT_EQ(Parse({"run", "--net"}).error(), "--net needs a value");
+  EXPECT_EQ(Parse({"run", "--no-net=yes", "--", "true"}).error(), "--no-net takes no value");
+  EXPECT_EQ(Parse({"serve", "--tap", "t", "--interface", "x"}).error(),
+            "flag \"--interface\" does not apply to this command; see msb-gateway help");
+  EXPECT_EQ(Parse({"run"}).error(),
+            "run needs a command: msb-gateway run [flags] -- CMD [ARGS...]");
+  EXPECT_EQ(Parse({"serve", "--tap", "x", "--"}).error(),
+            "\"--\" is only used by run, before the command to start");
+}
+
+TEST(CliTest, AddressesMustFormOneSubnet) {
+  EXPECT_EQ(Parse({"run", "--guest-ip", "172.16.0.9", "--", "true"}).error(),
+            "--gateway-ip 172.16.0.1 and --guest-ip 172.16.0.9 must be different addresses in "
+            "one /30");
+  auto c = Parse({"run", "--gateway-ip", "10.0.0.1", "--guest-ip", "10.0.0.200", "--prefix-len",
+                  "24", "--", "true"});
+  EXPECT_TRUE(c.ok()) << c.error();
+  EXPECT_FALSE(Parse({"run", "--guest-mac", "02:6d:73:00:00:01", "--", "true"}).ok());
+}
+
+TEST(CliTest, TimeoutsAndLimits) {
+  auto c = Parse({"serve", "--tap", "t", "--connect-timeout-ms", "1500", "--idle-timeout-s", "0",
+                  "--max-connections", "10"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().gateway.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.value().gateway.idle_timeout, Duration::zero());
+  EXPECT_EQ(c.value().gateway.max_connections, 10u);
+  EXPECT_FALSE(Parse({"serve", "--tap", "t", "--max-connections", "0"}).ok());
+}
+
+TEST(CliTest, HelpAndVersion) {
+  EXPECT_EQ(Parse({}).value().command, Command::kHelp);
+  EXPECT_EQ(Parse({"--version"}).value().command, Command::kVersion);
+  auto h = Parse({"run", "--help"});
+  EXPECT_EQ(h.value().command, Command::kHelp);
+  EXPECT_EQ(h.value().help_topic, "run");
+  EXPECT_NE(UsageText(Command::kRun).find("--net-rule"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace msb::gateway
