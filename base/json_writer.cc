@@ -10,7 +10,8 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   unsigned char c = b(i);
   size_t n = 0;
   uint32_t cp = 0;
-  if (c < 0x80) return 1;
+  if (c < 0x80)
+    return 1;
   if ((c & 0xe0) == 0xc0) {
     n = 2;
     cp = c & 0x1f;
@@ -23,9 +24,11 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   } else {
     return 0;
   }
-  if (i + n > s.size()) return 0;
+  if (i + n > s.size())
+    return 0;
   for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    if ((b(i + k) & 0xc0) != 0x80)
+      return 0;
     cp = (cp << 6) | (b(i + k) & 0x3f);
   }
   // Reject overlong forms, surrogates and out-of-range code points.
@@ -55,11 +58,21 @@ void JsonWriter::AppendEscaped(std::string* out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out->append("\\u00");
@@ -75,7 +88,8 @@ void JsonWriter::AppendEscaped(std::string* out, std::string_view s) {
 }
 
 void JsonWriter::Key(std::string_view key) {
-  if (!first_) out_.push_back(',');
+  if (!first_)
+    out_.push_back(',');
   first_ = false;
   AppendEscaped(&out_, key);
   out_.push_back(':');

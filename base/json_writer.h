@@ -38,7 +38,8 @@ std::string JsonStringArray(const Range& items) {
   std::string out = "[";
   bool first = true;
   for (const auto& s : items) {
-    if (!first) out.push_back(',');
+    if (!first)
+      out.push_back(',');
     first = false;
     JsonWriter::AppendEscaped(&out, s);
   }

@@ -48,8 +48,10 @@ Status BadValue(std::string_view flag, std::string_view value, std::string_view 
 }
 
 Result<policy::Action> ParseAction(std::string_view flag, std::string_view v) {
-  if (v == "allow") return policy::Action::kAllow;
-  if (v == "deny") return policy::Action::kDeny;
+  if (v == "allow")
+    return policy::Action::kAllow;
+  if (v == "deny")
+    return policy::Action::kDeny;
   return BadValue(flag, v, "allow or deny");
 }
 
@@ -60,9 +62,12 @@ std::optional<stack::MacAddress> ParseMac(std::string_view v) {
   }
   for (size_t i = 0; i < 6; ++i) {
     auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      if (c >= '0' && c <= '9')
+        return c - '0';
+      if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
       return -1;
     };
     int hi = hex(v[i * 3]);
@@ -137,14 +142,16 @@ const std::vector<FlagSpec>& Flags() {
       {"--net-default-egress", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
          auto a = ParseAction("--net-default-egress", v);
-         if (!a.ok()) return a.status();
+         if (!a.ok())
+           return a.status();
          c->policy.default_egress = a.value();
          return Status::Ok();
        }},
       {"--net-default-ingress", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
          auto a = ParseAction("--net-default-ingress", v);
-         if (!a.ok()) return a.status();
+         if (!a.ok())
+           return a.status();
          c->policy.default_ingress = a.value();
          return Status::Ok();
        }},
@@ -153,7 +160,42 @@ const std::vector<FlagSpec>& Flags() {
          c->policy.net_rules.emplace_back(v);
          return Status::Ok();
        }},
-      {"--gateway-ip", true, kPolicyCmds, Ipv4Flag("--gateway-ip", &stack::NetstackConfig::gateway_v4)},
+      {"--deny-domain", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         c->policy.deny_domains.emplace_back(v);
+         return Status::Ok();
+       }},
+      {"--deny-domain-suffix", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         c->policy.deny_domain_suffixes.emplace_back(v);
+         return Status::Ok();
+       }},
+      {"--config", true, kPolicyCmds,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty())
+           return BadValue("--config", v, "a JSON file");
+         if (!c->config_path.empty())
+           return Status::Error("--config given twice");
+         c->config_path = v;
+         return Status::Ok();
+       }},
+      {"--dns-nameserver", true, kGatewayCmds,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty())
+           return BadValue("--dns-nameserver", v, "IP, IP:PORT, [IPv6]:PORT, HOST or HOST:PORT");
+         c->dns_nameservers.emplace_back(v);
+         return Status::Ok();
+       }},
+      {"--dns-query-timeout-ms", true, kGatewayCmds,
+       UintFlag("--dns-query-timeout-ms", 1, 600000,
+                [](CliConfig* c, uint64_t n) { c->dns_query_timeout_ms = n; })},
+      {"--no-dns-rebind-protection", false, kGatewayCmds,
+       [](CliConfig* c, std::string_view) {
+         c->no_dns_rebind_protection = true;
+         return Status::Ok();
+       }},
+      {"--gateway-ip", true, kPolicyCmds,
+       Ipv4Flag("--gateway-ip", &stack::NetstackConfig::gateway_v4)},
       {"--guest-ip", true, kGatewayCmds, Ipv4Flag("--guest-ip", &stack::NetstackConfig::guest_v4)},
       {"--prefix-len", true, kGatewayCmds,
        UintFlag("--prefix-len", 1, 30,
@@ -163,34 +205,42 @@ const std::vector<FlagSpec>& Flags() {
                 [](CliConfig* c, uint64_t n) { c->gateway.net.mtu = uint16_t(n); })},
       {"--gateway-mac", true, kGatewayCmds,
        MacFlag("--gateway-mac", &stack::NetstackConfig::gateway_mac)},
-      {"--guest-mac", true, kGatewayCmds, MacFlag("--guest-mac", &stack::NetstackConfig::guest_mac)},
+      {"--guest-mac", true, kGatewayCmds,
+       MacFlag("--guest-mac", &stack::NetstackConfig::guest_mac)},
       {"--max-connections", true, kGatewayCmds,
        UintFlag("--max-connections", 1, 65536,
-                [](CliConfig* c, uint64_t n) { c->gateway.max_connections = n; })},
+                [](CliConfig* c, uint64_t n) {
+                  c->gateway.max_connections = n;
+                  c->max_connections_set = true;
+                })},
       {"--connect-timeout-ms", true, kGatewayCmds,
        UintFlag("--connect-timeout-ms", 100, 600000,
                 [](CliConfig* c, uint64_t n) {
                   c->gateway.connect_timeout = std::chrono::milliseconds(n);
                 })},
       {"--idle-timeout-s", true, kGatewayCmds,
-       UintFlag("--idle-timeout-s", 0, 7 * 24 * 3600,
-                [](CliConfig* c, uint64_t n) { c->gateway.idle_timeout = std::chrono::seconds(n); })},
+       UintFlag(
+           "--idle-timeout-s", 0, 7 * 24 * 3600,
+           [](CliConfig* c, uint64_t n) { c->gateway.idle_timeout = std::chrono::seconds(n); })},
       {"--audit-log", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty()) return BadValue("--audit-log", v, "a file path or - for stdout");
+         if (v.empty())
+           return BadValue("--audit-log", v, "a file path or - for stdout");
          c->audit_log = v;
          return Status::Ok();
        }},
       {"--log-level", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
          auto l = ParseLogLevel(v);
-         if (!l) return BadValue("--log-level", v, "trace, debug, info, warn, error or off");
+         if (!l)
+           return BadValue("--log-level", v, "trace, debug, info, warn, error or off");
          c->log_level = *l;
          return Status::Ok();
        }},
       {"--tap", true, kServeCmd,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty() || v.size() > 15) return BadValue("--tap", v, "an interface name (1-15 chars)");
+         if (v.empty() || v.size() > 15)
+           return BadValue("--tap", v, "an interface name (1-15 chars)");
          c->tap_name = v;
          return Status::Ok();
        }},
@@ -363,6 +413,9 @@ Every connection CMD makes is decided by policy and audited; CMD's exit status i
 
 Policy:     --net PRESET  --no-net  --net-default-egress allow|deny
             --net-default-ingress allow|deny  --net-rule TOKENS (repeatable)
+            --deny-domain NAME  --deny-domain-suffix SUFFIX  --config FILE
+DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
+            --no-dns-rebind-protection
 Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 1500
             --gateway-mac MAC  --guest-mac MAC  --interface eth0
 Limits:     --max-connections 1024  --connect-timeout-ms 10000  --idle-timeout-s 3600
@@ -381,6 +434,7 @@ address, limit and output flags as run.
 Prints the decision for one destination and the rule that made it, e.g.
   msb-gateway policy explain 10.0.0.5:5432
   msb-gateway policy explain --net-rule allow@10.0.0.0/8:tcp '[2001:db8::1]:443/udp'
+  msb-gateway policy explain --net-rule allow@api.example.com api.example.com:443
 )";
     default:
       return R"(msb-gateway: a userspace network gateway for sandboxes.

@@ -4,6 +4,7 @@
 
 #include <spdlog/common.h>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,10 +21,15 @@ struct CliConfig {
   Command command = Command::kHelp;
   policy::PolicyOptions policy;
   GatewayOptions gateway;
-  std::string audit_log;  // "" = no audit log, "-" = stdout
+  std::string audit_log;                     // "" = no audit log, "-" = stdout
+  std::string config_path;                   // --config FILE (JSON network configuration)
+  std::vector<std::string> dns_nameservers;  // --dns-nameserver, in order
+  std::optional<uint64_t> dns_query_timeout_ms;
+  bool no_dns_rebind_protection = false;
+  bool max_connections_set = false;  // --max-connections given (it overrides the config file)
   spdlog::level::level_enum log_level = spdlog::level::warn;
-  std::string tap_name;   // serve: the TAP to attach; run: the interface name inside (eth0)
-  int tap_fd = -1;        // serve: an inherited TAP descriptor instead of --tap
+  std::string tap_name;  // serve: the TAP to attach; run: the interface name inside (eth0)
+  int tap_fd = -1;       // serve: an inherited TAP descriptor instead of --tap
   std::vector<std::string> command_argv;  // run: CMD ARGS...
   std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
   std::string help_topic;                 // help: the command asked about, if any

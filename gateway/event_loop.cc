@@ -23,7 +23,9 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create(const Clock& clock) {
   return std::unique_ptr<EventLoop>(new EventLoop(epfd, clock));
 }
 
-EventLoop::~EventLoop() { close(epfd_); }
+EventLoop::~EventLoop() {
+  close(epfd_);
+}
 
 Status EventLoop::Watch(int fd, uint32_t events, IoHandler* handler) {
   if (slot_of_fd_.count(fd) != 0) {
@@ -103,7 +105,9 @@ void EventLoop::CancelTimer(TimerId id) {
   timer_deadline_.erase(it);
 }
 
-void EventLoop::Defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+void EventLoop::Defer(std::function<void()> fn) {
+  deferred_.push_back(std::move(fn));
+}
 
 void EventLoop::RunTimers() {
   TimePoint now = clock_.Now();

@@ -2,8 +2,9 @@
 // set for deadlines, and a deferred-task queue drained at the end of each iteration (so an object
 // is never destroyed inside its own callback).
 //
-// Registrations are handles {slot, generation}: an event for a descriptor that was unwatched earlier
-// in the same epoll batch is recognised as stale and skipped, never dispatched to freed memory.
+// Registrations are handles {slot, generation}: an event for a descriptor that was unwatched
+// earlier in the same epoll batch is recognised as stale and skipped, never dispatched to freed
+// memory.
 #pragma once
 
 #include <sys/epoll.h>

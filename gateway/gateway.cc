@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/dns_tcp_session.h"
 #include "gateway/tcp_session.h"
 #include "policy/types.h"
 
@@ -23,6 +24,12 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
                                                  AuditLog* audit, const GatewayOptions& options) {
   std::unique_ptr<Gateway> gw(
       new Gateway(loop, std::move(device), std::move(policy), audit, options));
+  gw->pins_ = std::make_unique<policy::PinSet>(loop->clock());
+  auto dns = DnsForwarder::Create(loop, gw->policy_, gw->pins_.get(), audit, options.dns);
+  if (!dns.ok()) {
+    return dns.status();
+  }
+  gw->dns_ = std::move(dns).value();
   auto ns = stack::Netstack::Create(options.net, gw->device_.get(), loop->clock(), gw.get());
   if (!ns.ok()) {
     return ns.status();
@@ -33,13 +40,24 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
     return st;
   }
   loop->SetPollHook([g = gw.get()] { return g->PollHook(); });
+  gw->SweepPins();
   return gw;
+}
+
+void Gateway::SweepPins() {
+  // Lookups ignore expired pins anyway; the sweep only bounds memory.
+  pins_->Sweep();
+  sweep_timer_ = loop_->AddTimer(std::chrono::seconds(10), [this] { SweepPins(); });
 }
 
 Gateway::~Gateway() {
   Shutdown();
+  if (sweep_timer_ != 0) {
+    loop_->CancelTimer(sweep_timer_);
+  }
   loop_->SetPollHook(nullptr);
   sessions_.clear();
+  dns_.reset();  // pending answers are dropped, never delivered to freed sessions
   netstack_.reset();
 }
 
@@ -125,7 +143,8 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
     j.Uint("rule", *decision.rule_index)
         .Str("rule_text", policy::RuleToString(policy_->policy().rules[*decision.rule_index]));
   } else {
-    j.Null("rule").Str("rule_text", "default egress");
+    // With a reason, the gateway decided (DNS interception, a limit), not a policy default.
+    j.Null("rule").Str("rule_text", reason.empty() ? "default egress" : "gateway");
   }
   if (!reason.empty()) {
     j.Str("reason", reason);
@@ -134,34 +153,64 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
 }
 
 stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tuple) {
-  uint64_t flow_id = next_flow_id_++;
+  uint64_t flow_id = NextFlowId();
+  policy::Decision decision;
+  if (shutting_down_) {
+    decision.action = policy::Action::kDeny;
+    EmitDecision(flow_id, tuple, decision, "shutdown");
+    return stack::SynVerdict::kReject;
+  }
+  bool full = sessions_.size() >= options_.max_connections;
+  if (tuple.dest.port == 53) {
+    // DNS over TCP to any address is answered by the gateway; policy applies per query.
+    decision.action = full ? policy::Action::kDeny : policy::Action::kAllow;
+    EmitDecision(flow_id, tuple, decision, full ? "max_connections" : "dns");
+    if (full) {
+      ++stats_.flows_denied;
+      return stack::SynVerdict::kReject;
+    }
+    return AdmitSession(flow_id, syn_id,
+                        std::make_unique<DnsTcpSession>(this, flow_id, syn_id, tuple));
+  }
+  if (tuple.dest.port == 853) {
+    // DNS over TLS cannot be inspected yet: refusing it makes stubs fall back to port 53.
+    decision.action = policy::Action::kDeny;
+    EmitDecision(flow_id, tuple, decision, "dot_not_supported");
+    ++stats_.flows_denied;
+    return stack::SynVerdict::kReject;
+  }
   policy::FlowQuery q;
   q.direction = policy::Direction::kEgress;
   q.protocol = policy::Protocol::kTcp;
   q.ip = tuple.dest.ip;
   q.port = tuple.dest.port;
-  policy::Decision decision = policy_->Evaluate(q, nullptr);
-  if (decision.action == policy::Action::kAllow && sessions_.size() >= options_.max_connections) {
+  decision = policy_->Evaluate(q, pins_.get());
+  if (decision.action == policy::Action::kAllow && full) {
     decision.action = policy::Action::kDeny;
     EmitDecision(flow_id, tuple, decision, "max_connections");
     ++stats_.flows_denied;
     return stack::SynVerdict::kReject;
   }
   EmitDecision(flow_id, tuple, decision, {});
-  if (decision.action == policy::Action::kDeny || shutting_down_) {
+  if (decision.action == policy::Action::kDeny) {
     ++stats_.flows_denied;
     return stack::SynVerdict::kReject;
   }
+  return AdmitSession(
+      flow_id, syn_id,
+      std::make_unique<TcpSession>(this, flow_id, syn_id, tuple, UpstreamAddressFor(tuple.dest)));
+}
+
+stack::SynVerdict Gateway::AdmitSession(uint64_t flow_id, uint64_t syn_id,
+                                        std::unique_ptr<GuestSession> session) {
   ++stats_.flows_allowed;
-  auto session = std::make_unique<TcpSession>(this, flow_id, syn_id, tuple,
-                                               UpstreamAddressFor(tuple.dest));
-  TcpSession* raw = session.get();
+  GuestSession* raw = session.get();
   sessions_[flow_id] = std::move(session);
   flow_of_syn_[syn_id] = flow_id;
-  // The connect starts after lwIP has finished with this SYN (the stack must record it as held
+  // The session starts after lwIP has finished with this SYN (the stack must record it as held
   // before anything can resolve it).
   loop_->Defer([this, flow_id, raw] {
-    if (sessions_.count(flow_id) != 0 && raw->state() == TcpSession::State::kConnecting) {
+    if (sessions_.count(flow_id) != 0) {
       raw->Start();
     }
   });
@@ -176,7 +225,7 @@ void Gateway::OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) {
   }
   auto sit = sessions_.find(it->second);
   flow_of_syn_.erase(it);
-  if (sit == sessions_.end() || sit->second->state() != TcpSession::State::kAccepting) {
+  if (sit == sessions_.end() || !sit->second->accepting()) {
     conn->Abort();
     return;
   }
@@ -197,12 +246,33 @@ void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
 }
 
 stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {
-  (void)payload;
-  // UDP relaying is not implemented yet: every datagram is refused with ICMP port unreachable so
-  // the guest's socket fails fast, and audited as a gateway-level denial.
+  uint16_t port = tuple.dest.port;
+  if (port == 53) {
+    DnsRequest req;
+    req.flow_id = NextFlowId();
+    req.transport = policy::DnsTransport::kUdp;
+    req.guest = tuple.guest;
+    req.dest = tuple.dest;
+    req.message.assign(payload.begin(), payload.end());
+    // The answer comes from the address the guest asked, whichever that was.
+    dns_->Handle(std::move(req), [this, tuple](std::vector<uint8_t>&& answer) {
+      if (!answer.empty() && netstack_ != nullptr) {
+        netstack_->SendUdp(tuple.dest, tuple.guest, answer);
+      }
+    });
+    return stack::UdpVerdict::kHandled;
+  }
   policy::Decision decision;
   decision.action = policy::Action::kDeny;
-  EmitDecision(next_flow_id_++, tuple, decision, "udp_not_supported");
+  if (port == 853 || port == 5353 || port == 5355 || port == 137) {
+    // DNS over QUIC, mDNS, LLMNR and NetBIOS name service would bypass the gateway's resolver:
+    // refuse them at once so stubs fall back to plain DNS, which the gateway sees.
+    EmitDecision(NextFlowId(), tuple, decision, "alternative_dns_refused");
+  } else {
+    // UDP relaying is not implemented yet: refused with ICMP port unreachable so the guest's
+    // socket fails fast, and audited as a gateway-level denial.
+    EmitDecision(NextFlowId(), tuple, decision, "udp_not_supported");
+  }
   ++stats_.flows_denied;
   return stack::UdpVerdict::kPortUnreachable;
 }

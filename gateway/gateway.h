@@ -15,17 +15,19 @@
 
 #include "base/clock.h"
 #include "gateway/audit_log.h"
+#include "gateway/dns_forwarder.h"
 #include "gateway/event_loop.h"
+#include "gateway/session.h"
 #include "policy/evaluator.h"
+#include "policy/pin_set.h"
 #include "stack/frame_device.h"
 #include "stack/netstack.h"
 
 namespace msb::gateway {
 
-class TcpSession;
-
 struct GatewayOptions {
   stack::NetstackConfig net;
+  DnsOptions dns;
   size_t max_connections = 1024;
   Duration connect_timeout = std::chrono::seconds(10);
   Duration idle_timeout = std::chrono::hours(1);  // zero disables
@@ -58,8 +60,7 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   stack::SynVerdict OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tuple) override;
   void OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
   void OnTcpAcceptFailed(uint64_t syn_id) override;
-  stack::UdpVerdict OnUdp(const stack::FlowTuple& tuple,
-                          std::span<const uint8_t> payload) override;
+  stack::UdpVerdict OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) override;
 
   // IoHandler for the frame device.
   void OnIo(uint32_t events) override;
@@ -70,6 +71,9 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   stack::Netstack& netstack() { return *netstack_; }
   const GatewayOptions& options() const { return options_; }
   GatewayStats& stats() { return stats_; }
+  DnsForwarder& dns() { return *dns_; }
+  policy::PinSet& pins() { return *pins_; }
+  uint64_t NextFlowId() { return next_flow_id_++; }
   // ReleaseSession destroys the session for `flow_id` at the end of this loop iteration.
   void ReleaseSession(uint64_t flow_id);
   size_t session_count() const { return sessions_.size(); }
@@ -83,6 +87,9 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   void EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
                     const policy::Decision& decision, std::string_view reason);
   SocketAddress UpstreamAddressFor(const SocketAddress& dest) const;
+  stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
+                                 std::unique_ptr<GuestSession> session);
+  void SweepPins();
 
   EventLoop* loop_;
   std::unique_ptr<stack::FrameDevice> device_;
@@ -90,10 +97,13 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   AuditLog* audit_;
   GatewayOptions options_;
   GatewayStats stats_;
+  std::unique_ptr<policy::PinSet> pins_;
   std::unique_ptr<stack::Netstack> netstack_;
+  std::unique_ptr<DnsForwarder> dns_;
   uint64_t next_flow_id_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<TcpSession>> sessions_;  // by flow id
-  std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                  // syn id -> flow id
+  std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id
+  std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                    // syn id -> flow id
+  TimerId sweep_timer_ = 0;
   bool device_failed_ = false;
   bool shutting_down_ = false;
 };

@@ -33,9 +33,12 @@ int main(int argc, char** argv) {
       return 0;
     case Command::kHelp: {
       Command topic = Command::kHelp;
-      if (config.help_topic == "run") topic = Command::kRun;
-      if (config.help_topic == "serve") topic = Command::kServe;
-      if (config.help_topic == "policy") topic = Command::kPolicyExplain;
+      if (config.help_topic == "run")
+        topic = Command::kRun;
+      if (config.help_topic == "serve")
+        topic = Command::kServe;
+      if (config.help_topic == "policy")
+        topic = Command::kPolicyExplain;
       std::fputs(msb::gateway::UsageText(topic).c_str(), stdout);
       return 0;
     }

@@ -9,8 +9,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 
+#include "gateway/nameservers.h"
 #include "gateway/sandbox.h"
+#include "policy/config.h"
 #include "policy/explain.h"
 #include "stack/tap_device.h"
 
@@ -24,8 +27,51 @@ int Fail(const std::string& message, int status = 2) {
   return status;
 }
 
-Result<std::shared_ptr<const policy::Evaluator>> MakeEvaluator(const CliConfig& c) {
-  auto built = policy::BuildPolicy(c.policy);
+// Setup is what a command needs once the flags and the config file are combined.
+struct Setup {
+  std::shared_ptr<const policy::Evaluator> evaluator;
+  GatewayOptions gateway;
+};
+
+Result<policy::NetworkConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::Error("--config " + path + ": " + strerror(errno));
+  }
+  std::string text;
+  char buf[65536];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > (1u << 20)) {
+      return Status::Error("--config " + path + ": larger than 1 MiB");
+    }
+  }
+  auto config = policy::ParseNetworkConfig(text);
+  if (!config.ok()) {
+    return Status::Error("--config " + path + ": " + config.error());
+  }
+  return config;
+}
+
+// PrepareSetup applies the flags on top of the config file (docs/config.md): --net-rule rules are
+// prepended, --net/--no-net replace its policy, --net-default-* override its defaults, and the DNS
+// and limit flags override its values.
+Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
+  Setup setup;
+  setup.gateway = c.gateway;
+  policy::PolicyOptions options = c.policy;
+  policy::DnsSettings dns;
+  if (!c.config_path.empty()) {
+    auto config = LoadConfig(c.config_path);
+    if (!config.ok())
+      return config.status();
+    options.config_policy = config.value().policy;
+    dns = config.value().dns;
+    if (config.value().max_connections && !c.max_connections_set) {
+      setup.gateway.max_connections = *config.value().max_connections;
+    }
+  }
+  auto built = policy::BuildPolicy(options);
   if (!built.ok()) {
     return built.status();
   }
@@ -34,13 +80,35 @@ Result<std::shared_ptr<const policy::Evaluator>> MakeEvaluator(const CliConfig& 
   }
   policy::HostAddresses host;
   host.v4 = c.gateway.net.gateway_v4;
-  return std::make_shared<const policy::Evaluator>(std::move(built.value().policy), host);
+  setup.evaluator =
+      std::make_shared<const policy::Evaluator>(std::move(built.value().policy), host);
+  DnsOptions& d = setup.gateway.dns;
+  d.rebind_protection = !c.no_dns_rebind_protection && dns.rebind_protection.value_or(true);
+  uint64_t timeout_ms = c.dns_query_timeout_ms.value_or(dns.query_timeout_ms.value_or(5000));
+  d.query_timeout = std::chrono::milliseconds(timeout_ms);
+  if (resolve_nameservers) {
+    const std::vector<std::string>& specs =
+        c.dns_nameservers.empty() ? dns.nameservers : c.dns_nameservers;
+    for (const std::string& spec : specs) {
+      auto servers = ParseNameserver(spec);
+      if (!servers.ok())
+        return servers.status();
+      for (const SocketAddress& a : servers.value())
+        d.nameservers.push_back(a);
+    }
+  }
+  return setup;
 }
 
-void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev) {
+void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
+               const DnsForwarder& dns) {
   std::vector<std::string> rules;
   for (const policy::Rule& r : ev.policy().rules) {
     rules.push_back(policy::RuleToString(r));
+  }
+  std::vector<std::string> nameservers;
+  for (const SocketAddress& a : dns.nameservers()) {
+    nameservers.push_back(a.ToString());
   }
   AuditRecord rec("gateway.start");
   rec.json()
@@ -48,7 +116,8 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev) {
       .Uint("pid", static_cast<uint64_t>(getpid()))
       .Str("default_egress", policy::ActionName(ev.policy().default_egress))
       .Str("default_ingress", policy::ActionName(ev.policy().default_ingress))
-      .Raw("rules", JsonStringArray(rules));
+      .Raw("rules", JsonStringArray(rules))
+      .Raw("nameservers", JsonStringArray(nameservers));
   audit.Emit(std::move(rec));
 }
 
@@ -65,11 +134,13 @@ class SignalWatcher final : public IoHandler {
   explicit SignalWatcher(std::function<void(const signalfd_siginfo&)> on_signal)
       : on_signal_(std::move(on_signal)) {}
   ~SignalWatcher() override {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0)
+      close(fd_);
   }
   Status Init(EventLoop* loop, const sigset_t& set) {
     fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0) return Status::Error(std::string("signalfd: ") + strerror(errno));
+    if (fd_ < 0)
+      return Status::Error(std::string("signalfd: ") + strerror(errno));
     return loop->Watch(fd_, EPOLLIN, this);
   }
   void OnIo(uint32_t) override {
@@ -89,7 +160,8 @@ sigset_t HandledSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
   sigaddset(&set, SIGPIPE);
-  for (int s : kForwardedSignals) sigaddset(&set, s);
+  for (int s : kForwardedSignals)
+    sigaddset(&set, s);
   return set;
 }
 
@@ -102,28 +174,37 @@ void Drain(EventLoop* loop, Gateway* gw) {
 }  // namespace
 
 int ExplainCommand(const CliConfig& c) {
-  auto ev = MakeEvaluator(c);
-  if (!ev.ok()) return Fail(ev.error());
+  auto setup = PrepareSetup(c, /*resolve_nameservers=*/false);
+  if (!setup.ok())
+    return Fail(setup.error());
   auto target = policy::ParseExplainTarget(c.explain_target);
-  if (!target.ok()) return Fail(target.error());
-  std::fputs(policy::ExplainDecision(*ev.value(), target.value()).c_str(), stdout);
+  if (!target.ok())
+    return Fail(target.error());
+  std::fputs(policy::ExplainDecision(*setup.value().evaluator, target.value()).c_str(), stdout);
   return 0;
 }
 
 int ServeCommand(const CliConfig& c) {
-  auto ev = MakeEvaluator(c);
-  if (!ev.ok()) return Fail(ev.error());
+  auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
+  if (!setup.ok())
+    return Fail(setup.error());
+  const std::shared_ptr<const policy::Evaluator>& ev = setup.value().evaluator;
   auto audit = AuditLog::Open(c.audit_log);
-  if (!audit.ok()) return Fail(audit.error());
-  auto device = c.tap_fd >= 0 ? stack::TapDevice::Adopt(c.tap_fd) : stack::TapDevice::Open(c.tap_name);
-  if (!device.ok()) return Fail(device.error());
+  if (!audit.ok())
+    return Fail(audit.error());
+  auto device =
+      c.tap_fd >= 0 ? stack::TapDevice::Adopt(c.tap_fd) : stack::TapDevice::Open(c.tap_name);
+  if (!device.ok())
+    return Fail(device.error());
   sigset_t set = HandledSignals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
   auto loop = EventLoop::Create(SystemClock::Instance());
-  if (!loop.ok()) return Fail(loop.error(), 1);
-  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev.value(),
-                            audit.value().get(), c.gateway);
-  if (!gw.ok()) return Fail(gw.error(), 1);
+  if (!loop.ok())
+    return Fail(loop.error(), 1);
+  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev, audit.value().get(),
+                            setup.value().gateway);
+  if (!gw.ok())
+    return Fail(gw.error(), 1);
   const char* reason = "signal";
   SignalWatcher signals([&](const signalfd_siginfo& si) {
     if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
@@ -131,8 +212,9 @@ int ServeCommand(const CliConfig& c) {
     }
   });
   Status st = signals.Init(loop.value().get(), set);
-  if (!st.ok()) return Fail(st.message(), 1);
-  EmitStart(*audit.value(), "serve", *ev.value());
+  if (!st.ok())
+    return Fail(st.message(), 1);
+  EmitStart(*audit.value(), "serve", *ev, gw.value()->dns());
   spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
   loop.value()->Run();
   int status = 0;
@@ -146,10 +228,13 @@ int ServeCommand(const CliConfig& c) {
 }
 
 int RunCommand(const CliConfig& c) {
-  auto ev = MakeEvaluator(c);
-  if (!ev.ok()) return Fail(ev.error());
+  auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
+  if (!setup.ok())
+    return Fail(setup.error());
+  const std::shared_ptr<const policy::Evaluator>& ev = setup.value().evaluator;
   auto audit = AuditLog::Open(c.audit_log);
-  if (!audit.ok()) return Fail(audit.error());
+  if (!audit.ok())
+    return Fail(audit.error());
   sigset_t set = HandledSignals();
   sigset_t old;
   sigprocmask(SIG_BLOCK, &set, &old);
@@ -158,15 +243,19 @@ int RunCommand(const CliConfig& c) {
   spec.net = c.gateway.net;
   spec.argv = c.command_argv;
   auto child = StartSandbox(spec);
-  if (!child.ok()) return Fail(child.error());
+  if (!child.ok())
+    return Fail(child.error());
   pid_t pid = child.value()->pid();
   auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd());
-  if (!device.ok()) return Fail(device.error(), 1);  // the child dies with us (PDEATHSIG)
+  if (!device.ok())
+    return Fail(device.error(), 1);  // the child dies with us (PDEATHSIG)
   auto loop = EventLoop::Create(SystemClock::Instance());
-  if (!loop.ok()) return Fail(loop.error(), 1);
-  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev.value(),
-                            audit.value().get(), c.gateway);
-  if (!gw.ok()) return Fail(gw.error(), 1);
+  if (!loop.ok())
+    return Fail(loop.error(), 1);
+  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev, audit.value().get(),
+                            setup.value().gateway);
+  if (!gw.ok())
+    return Fail(gw.error(), 1);
   int exit_status = -1;
   SignalWatcher signals([&](const signalfd_siginfo& si) {
     if (si.ssi_signo == SIGCHLD) {
@@ -187,10 +276,12 @@ int RunCommand(const CliConfig& c) {
     }
   });
   Status st = signals.Init(loop.value().get(), set);
-  if (!st.ok()) return Fail(st.message(), 1);
-  EmitStart(*audit.value(), "run", *ev.value());
+  if (!st.ok())
+    return Fail(st.message(), 1);
+  EmitStart(*audit.value(), "run", *ev, gw.value()->dns());
   st = child.value()->Release();
-  if (!st.ok()) return Fail(st.message(), 1);
+  if (!st.ok())
+    return Fail(st.message(), 1);
   loop.value()->Run();
   if (exit_status < 0) {
     // The device failed before CMD exited: CMD has lost its network; end it rather than leave it

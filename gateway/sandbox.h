@@ -1,5 +1,5 @@
-// Sandbox: `msb-gateway run`'s child side. Starts CMD in new network and mount namespaces whose only
-// link is a TAP configured with the guest address, default route via the gateway and MTU, with
+// Sandbox: `msb-gateway run`'s child side. Starts CMD in new network and mount namespaces whose
+// only link is a TAP configured with the guest address, default route via the gateway and MTU, with
 // /etc/resolv.conf pointing at the gateway and /etc/hosts naming host.microsandbox.internal. The
 // TAP's descriptor comes back to the gateway, which serves it from the original namespace.
 #pragma once

@@ -93,8 +93,11 @@ void TcpSession::OnConnectTimeout() {
   }
   ++gw_->stats().upstream_connect_failures;
   AuditRecord rec("flow.connect");
-  rec.Flow(Flow()).json().Str("result", "timeout").Str("upstream", upstream_.ToString()).Int(
-      "ms", ToMillis(gw_->loop().clock().Now() - started_));
+  rec.Flow(Flow())
+      .json()
+      .Str("result", "timeout")
+      .Str("upstream", upstream_.ToString())
+      .Int("ms", ToMillis(gw_->loop().clock().Now() - started_));
   gw_->audit().Emit(std::move(rec));
   gw_->netstack().ResolveSyn(syn_id_, stack::SynOutcome::kUnreachable);
   Finish("connect_timeout", /*reset_upstream=*/true, /*abort_guest=*/false);
@@ -122,8 +125,8 @@ void TcpSession::OnConnectDone(int err) {
     gw_->netstack().ResolveSyn(syn_id_, failure == ConnectFailure::kRefused
                                             ? stack::SynOutcome::kRefuse
                                             : stack::SynOutcome::kUnreachable);
-    Finish(failure == ConnectFailure::kRefused ? "upstream_refused" : "upstream_unreachable",
-           true, false);
+    Finish(failure == ConnectFailure::kRefused ? "upstream_refused" : "upstream_unreachable", true,
+           false);
     return;
   }
   rec.json().Str("result", "ok").Str("upstream", upstream_.ToString()).Int("ms", ms);

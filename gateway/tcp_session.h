@@ -19,13 +19,14 @@
 #include "base/clock.h"
 #include "gateway/audit_log.h"
 #include "gateway/event_loop.h"
+#include "gateway/session.h"
 #include "stack/guest_tcp.h"
 
 namespace msb::gateway {
 
 class Gateway;
 
-class TcpSession final : public IoHandler, public stack::GuestTcpHandler {
+class TcpSession final : public IoHandler, public GuestSession {
  public:
   enum class State : uint8_t { kConnecting, kAccepting, kSplicing, kDone };
 
@@ -36,11 +37,12 @@ class TcpSession final : public IoHandler, public stack::GuestTcpHandler {
   TcpSession& operator=(const TcpSession&) = delete;
 
   // Start begins the upstream connect (it may finish, or fail, before returning).
-  void Start();
-  void OnAccepted(std::unique_ptr<stack::GuestTcp> conn);
-  void OnAcceptFailed();
+  void Start() override;
+  bool accepting() const override { return state_ == State::kAccepting; }
+  void OnAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
+  void OnAcceptFailed() override;
   // Abort ends the flow now with RST both ways (gateway shutdown).
-  void Abort(const char* reason);
+  void Abort(const char* reason) override;
 
   State state() const { return state_; }
   static const char* StateName(State s);
@@ -76,15 +78,15 @@ class TcpSession final : public IoHandler, public stack::GuestTcpHandler {
   TimePoint last_activity_;
   TimerId connect_timer_ = 0;
   TimerId idle_timer_ = 0;
-  uint64_t bytes_up_ = 0;    // guest -> upstream
-  uint64_t bytes_down_ = 0;  // upstream -> guest
+  uint64_t bytes_up_ = 0;              // guest -> upstream
+  uint64_t bytes_down_ = 0;            // upstream -> guest
   std::vector<uint8_t> down_pending_;  // read from upstream, not yet accepted by the guest
   size_t down_pending_off_ = 0;
   bool up_blocked_ = false;     // upstream send would block: wait for EPOLLOUT
   bool up_write_shut_ = false;  // guest FIN forwarded as shutdown(SHUT_WR)
   bool upstream_eof_ = false;   // upstream FIN seen
-  bool hup_seen_ = false;        // EPOLLHUP seen on the upstream socket
-  bool watched_ = false;         // fd_ is registered with the loop
+  bool hup_seen_ = false;       // EPOLLHUP seen on the upstream socket
+  bool watched_ = false;        // fd_ is registered with the loop
   uint32_t interest_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/dns_policy.h"
 #include "policy/domain_name.h"
 #include "policy/net_rule.h"
 
@@ -140,50 +141,54 @@ std::string DestinationText(const ExplainTarget& t) {
 
 // ExplainName covers a name destination: which name rules would apply to an IP resolved from it,
 // and what decides for an IP that was not (only rules that do not look at names).
+// ConnectText walks the rules for a connection to an IP whose name evidence is `names` (nullptr:
+// the IP was not resolved from the name): a matching name rule decides; the first rule that
+// depends on the address stops the walk (the answer depends on the IP); a matching `any` rule or
+// the default decides otherwise.
+std::string ConnectText(const Evaluator& evaluator, const FlowQuery& q, const NameEvidence* names) {
+  const Policy& policy = evaluator.policy();
+  for (size_t i = 0; i < policy.rules.size(); ++i) {
+    const Rule& rule = policy.rules[i];
+    if (rule.destination.is_name()) {
+      if (names != nullptr && evaluator.RuleMatches(rule, q, names)) {
+        return DecisionText(policy, {rule.action, i});
+      }
+      continue;
+    }
+    Rule any_dest = rule;
+    any_dest.destination = Destination::Any();
+    if (!evaluator.RuleMatches(any_dest, q, nullptr)) {
+      continue;
+    }
+    if (rule.destination.kind != Destination::Kind::kAny) {
+      return "depends on the address: the first rule that looks at it is " + RuleText(policy, i) +
+             " (explain the IP to see)";
+    }
+    return DecisionText(policy, {rule.action, i});
+  }
+  return std::string(ActionName(policy.default_egress)) + " (default egress)";
+}
+
 std::string ExplainName(const Evaluator& evaluator, const ExplainTarget& target) {
   const Policy& policy = evaluator.policy();
   FlowQuery q = QueryFor(target);
   PinnedTo pinned(target.name);
   std::string out = "destination  " + DestinationText(target) + " (domain name)\n";
-  std::vector<size_t> named;
-  for (size_t i = 0; i < policy.rules.size(); ++i) {
-    if (policy.rules[i].destination.is_name() &&
-        evaluator.RuleMatches(policy.rules[i], q, &pinned)) {
-      named.push_back(i);
-    }
-  }
-  if (named.empty()) {
-    out += "name rules   none name " + target.name + "\n";
+  Decision udp = EvaluateDnsQuery(policy, target.name, DnsTransport::kUdp);
+  Decision tcp = EvaluateDnsQuery(policy, target.name, DnsTransport::kTcp);
+  auto query_text = [&](const Decision& d) {
+    return DecisionText(policy, d) +
+           (d.action == Action::kDeny ? " (the guest gets NXDOMAIN)" : "");
+  };
+  if (udp == tcp) {
+    out += "dns query    " + query_text(udp) + "\n";
   } else {
-    for (size_t k = 0; k < named.size(); ++k) {
-      out += (k == 0 ? "name rules   " : "             ") + RuleText(policy, named[k]) + "\n";
-    }
-    out +=
-        "             a connection matches these only if the guest resolved its IP from a "
-        "matching name through the gateway (deny rules also match on the TLS SNI)\n";
+    out += "dns query    udp: " + query_text(udp) + "\n             tcp: " + query_text(tcp) + "\n";
   }
-  std::string other = std::string(ActionName(policy.default_egress)) + " (default egress)";
-  for (size_t i = 0; i < policy.rules.size(); ++i) {
-    Rule any_dest = policy.rules[i];
-    if (any_dest.destination.is_name()) {
-      continue;
-    }
-    bool address_rule = any_dest.destination.kind != Destination::Kind::kAny;
-    any_dest.destination = Destination::Any();
-    if (!evaluator.RuleMatches(any_dest, q, nullptr)) {
-      continue;
-    }
-    other = address_rule ? "depends on the address; the first rule that looks at it is " +
-                               RuleText(policy, i) + " (explain an IP to see)"
-                         : DecisionText(policy, {policy.rules[i].action, i});
-    break;
-  }
-  out +=
-      "other IPs    for a destination IP not resolved through the gateway, egress would be "
-      "decided by the default/any/group rules: " +
-      other + "\n";
-  out +=
-      "dns query    not evaluated here: the DNS query policy decides whether the name resolves\n";
+  out += "connect      " + ConnectText(evaluator, q, &pinned) +
+         "\n             (to an IP the guest resolved from this name through the gateway, until "
+         "the answer's TTL runs out)\n";
+  out += "other IPs    " + ConnectText(evaluator, q, nullptr) + "\n";
   if (!target.port && (target.protocol == Protocol::kTcp || target.protocol == Protocol::kUdp)) {
     out += kNoPortNote;
   }

@@ -128,6 +128,11 @@ Policy PresetPolicy(Preset p) {
       policy.default_egress = Action::kAllow;
       break;
   }
+  // Marked so DNS rebinding protection can tell a preset's broad grant (non-local's allow@private)
+  // from a rule the user wrote for a specific address; BuildPolicy keeps the mark.
+  for (Rule& r : policy.rules) {
+    r.from_preset = true;
+  }
   return policy;
 }
 
@@ -142,6 +147,8 @@ Result<BuiltPolicy> BuildPolicy(const PolicyOptions& options) {
   Policy base;  // egress deny, ingress allow, no rules
   if (options.preset) {
     base = PresetPolicy(*options.preset);
+  } else if (options.config_policy && !options.no_net) {
+    base = *options.config_policy;  // flags apply on top of the config file's policy
   } else if (!options.no_net && !options.default_egress && !options.default_ingress) {
     base = PresetPolicy(Preset::kPublicOnly);
   }
@@ -158,14 +165,14 @@ Result<BuiltPolicy> BuildPolicy(const PolicyOptions& options) {
   BuiltPolicy built;
   built.policy.default_egress = base.default_egress;
   built.policy.default_ingress = base.default_ingress;
-  size_t user_count = user.value().size();
   built.policy.rules = std::move(user).value();
   for (Rule& r : base.rules) {
     built.policy.rules.push_back(std::move(r));
   }
-  // The preset's own rules are not the user's doing; only warn about rules the user wrote.
+  // The preset's own rules are not the user's doing; only warn about rules the user wrote (on the
+  // command line or in the config file).
   for (Shadow& s : FindShadowedRules(built.policy)) {
-    if (s.later < user_count) {
+    if (!built.policy.rules[s.later].from_preset) {
       built.warnings.push_back(std::move(s.message));
     }
   }

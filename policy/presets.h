@@ -22,7 +22,8 @@ std::string_view PresetName(Preset p);
 //   non-local:   [allow@dns, allow@public, allow@private]; egress deny, ingress allow
 //   none:        []; egress deny, ingress deny
 //   allow-all:   []; egress allow, ingress allow
-// "allow@dns" is {egress, group host, udp+tcp, port 53, allow}.
+// "allow@dns" is {egress, group host, udp+tcp, port 53, allow}. Every rule it returns has
+// from_preset set (preset rules never count as explicit permission, see dns_policy.h).
 Policy PresetPolicy(Preset p);
 
 // PolicyOptions collects the policy flags in the order given.
@@ -34,6 +35,7 @@ struct PolicyOptions {
   std::vector<std::string> net_rules;             // one entry per --net-rule flag value
   std::vector<std::string> deny_domains;          // --deny-domain NAME
   std::vector<std::string> deny_domain_suffixes;  // --deny-domain-suffix SUFFIX
+  std::optional<Policy> config_policy;            // the --config file's policy, if it has one
 };
 
 struct BuiltPolicy {
@@ -42,10 +44,11 @@ struct BuiltPolicy {
 };
 
 // BuildPolicy composes, in this order: deny-domain rules, deny-suffix rules, --net-rule rules (argv
-// order), then the base rules. Base = the preset if --net was given; else an empty rule list when
-// --no-net or a --net-default-* flag was given (defaults egress deny, ingress allow); else
-// public-only. --net-default-* then override the base defaults; --no-net sets both to deny and
-// conflicts with --net and --net-default-*. Errors name the offending flag or token.
+// order), then the base rules. Base = the preset if --net was given; else the config file's
+// policy if it has one (and --no-net was not given); else an empty rule list when --no-net or a
+// --net-default-* flag was given (defaults egress deny, ingress allow); else public-only.
+// --net-default-* then override the base defaults; --no-net sets both to deny and conflicts with
+// --net and --net-default-*. Errors name the offending flag or token.
 Result<BuiltPolicy> BuildPolicy(const PolicyOptions& options);
 
 }  // namespace msb::policy

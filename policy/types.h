@@ -126,6 +126,10 @@ struct Rule {
   ProtocolSet protocols;         // empty = any
   std::vector<PortRange> ports;  // empty = any; for egress the destination port, for ingress the
                                  // guest's listening port
+  // from_preset marks rules a preset (PresetPolicy) contributed rather than the user. It never
+  // changes what a rule matches; it exists because DNS rebinding protection only lets rules the
+  // user wrote on purpose admit a private answer (ExplicitlyAllowsAddress in dns_policy.h).
+  bool from_preset = false;
   friend bool operator==(const Rule&, const Rule&) = default;
 };
 

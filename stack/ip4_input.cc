@@ -53,8 +53,7 @@ bool IsBroadcastOrMulticast(const IpAddress& dst, const NetstackConfig& cfg) {
 void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   uint8_t hdr[UDP_HLEN];
   uint16_t ip_payload = static_cast<uint16_t>(pkt.total_len - pkt.header_len);
-  if (ip_payload < UDP_HLEN ||
-      pbuf_copy_partial(p, hdr, UDP_HLEN, pkt.header_len) != UDP_HLEN) {
+  if (ip_payload < UDP_HLEN || pbuf_copy_partial(p, hdr, UDP_HLEN, pkt.header_len) != UDP_HLEN) {
     ++ns->mutable_stats().bad_packets;
     pbuf_free(p);
     return;

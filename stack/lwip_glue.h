@@ -3,10 +3,9 @@
 #pragma once
 
 #include <lwip/etharp.h>
+#include <lwip/ethip6.h>
 #include <lwip/icmp.h>
 #include <lwip/inet_chksum.h>
-#include <lwip/ethip6.h>
-#include <lwip/sys.h>
 #include <lwip/init.h>
 #include <lwip/ip.h>
 #include <lwip/ip4_frag.h>
@@ -16,6 +15,7 @@
 #include <lwip/prot/ip4.h>
 #include <lwip/prot/tcp.h>
 #include <lwip/prot/udp.h>
+#include <lwip/sys.h>
 #include <lwip/tcp.h>
 #include <lwip/timeouts.h>
 #include <lwip/udp.h>

@@ -1,12 +1,12 @@
 // lwip_port.cc: the platform functions lwIP needs under NO_SYS: time, randomness, ISNs.
+#include "stack/lwip_port.h"
+
+#include <lwip/arch.h>
 #include <sys/random.h>
 
 #include <cstdint>
 #include <cstring>
 
-#include <lwip/arch.h>
-
-#include "stack/lwip_port.h"
 #include "stack/msb_lwip_hooks.h"
 
 namespace {
@@ -34,7 +34,9 @@ uint32_t RandomU32() {
 
 namespace msb::stack {
 
-void SetLwipClock(const Clock* clock) { g_clock = clock; }
+void SetLwipClock(const Clock* clock) {
+  g_clock = clock;
+}
 
 }  // namespace msb::stack
 
@@ -47,9 +49,13 @@ u32_t sys_now(void) {
   return static_cast<u32_t>(msb::ToMillis(clock.Now().time_since_epoch()));
 }
 
-uint32_t msb_lwip_rand(void) { return RandomU32(); }
+uint32_t msb_lwip_rand(void) {
+  return RandomU32();
+}
 
 // Random initial sequence numbers: lwIP's default ISN is a predictable counter.
-uint32_t msb_lwip_tcp_isn(void) { return RandomU32(); }
+uint32_t msb_lwip_tcp_isn(void) {
+  return RandomU32();
+}
 
 }  // extern "C"

@@ -1,6 +1,6 @@
 /* lwipopts.h: msb-gateway's lwIP 2.1.3 configuration (NO_SYS=1, raw API, one netif facing the
- * guest). See docs/architecture.md "lwIP" and ../shared notes for why each non-default value is set.
- * Only stack/ compiles against this file. */
+ * guest). See docs/architecture.md "lwIP" and ../shared notes for why each non-default value is
+ * set. Only stack/ compiles against this file. */
 #ifndef MSB_STACK_LWIPOPTS_H_
 #define MSB_STACK_LWIPOPTS_H_
 

@@ -69,7 +69,9 @@ ip_addr_t ToLwip(const IpAddress& a) {
   return out;
 }
 
-Netstack* Netstack::Instance() { return g_instance; }
+Netstack* Netstack::Instance() {
+  return g_instance;
+}
 
 Netstack::Netstack(const NetstackConfig& config, FrameDevice* device, const Clock& clock,
                    Delegate* delegate)

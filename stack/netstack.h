@@ -55,9 +55,9 @@ struct NetstackStats {
   uint64_t frames_in = 0;
   uint64_t frames_out = 0;
   uint64_t frames_dropped_tx_full = 0;
-  uint64_t bad_packets = 0;   // failed validation (length, checksum, header)
+  uint64_t bad_packets = 0;     // failed validation (length, checksum, header)
   uint64_t frames_ignored = 0;  // ethertypes other than IPv4 and ARP
-  uint64_t spoofed = 0;       // source address not the guest's
+  uint64_t spoofed = 0;         // source address not the guest's
   uint64_t syns_held = 0;
   uint64_t syn_retransmits_dropped = 0;
 };
@@ -100,7 +100,8 @@ class Netstack {
 
   // SendUdp sends a datagram to the guest that appears to come from `from` (IP fragmented when it
   // exceeds the MTU).
-  void SendUdp(const SocketAddress& from, const SocketAddress& to, std::span<const uint8_t> payload);
+  void SendUdp(const SocketAddress& from, const SocketAddress& to,
+               std::span<const uint8_t> payload);
 
   const NetstackConfig& config() const { return config_; }
   const NetstackStats& stats() const { return stats_; }

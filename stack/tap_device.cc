@@ -43,7 +43,9 @@ Result<std::unique_ptr<TapDevice>> TapDevice::Adopt(int fd) {
   return std::unique_ptr<TapDevice>(new TapDevice(fd));
 }
 
-TapDevice::~TapDevice() { close(fd_); }
+TapDevice::~TapDevice() {
+  close(fd_);
+}
 
 ReadResult TapDevice::ReadFrame(std::span<uint8_t> buf) {
   for (;;) {

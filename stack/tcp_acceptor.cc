@@ -251,6 +251,8 @@ void TcpAcceptor::OnHandshakeFailed(GuestTcp* conn) {
   }
 }
 
-void TcpAcceptor::CollectGarbage() { graveyard_.clear(); }
+void TcpAcceptor::CollectGarbage() {
+  graveyard_.clear();
+}
 
 }  // namespace msb::stack

@@ -63,8 +63,7 @@ TEST(IpPrefixTest, RejectsHostBitsAndBadLengths) {
 
 TEST(SocketAddressTest, Formats) {
   EXPECT_EQ((SocketAddress{*IpAddress::Parse("1.2.3.4"), 80}).ToString(), "1.2.3.4:80");
-  EXPECT_EQ((SocketAddress{*IpAddress::Parse("2001:db8::1"), 443}).ToString(),
-            "[2001:db8::1]:443");
+  EXPECT_EQ((SocketAddress{*IpAddress::Parse("2001:db8::1"), 443}).ToString(), "[2001:db8::1]:443");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@ half-close, a reset. It prints one result line; the test asserts on it.
   halfclose HOST PORT SIZE          -> sends SIZE bytes, shutdown(SHUT_WR), prints the reply
   reset HOST PORT                   -> starts a large download, then closes with RST; "reset"
   many HOST PORT N                  -> N simultaneous GET /hello; "ok N" when all answered
+  udp HOST PORT HEX                 -> sends one datagram, prints the reply in hex, or the
+                                       errno name (ECONNREFUSED when ICMP port unreachable came)
   rawsyn HOST PORT                  -> hand-crafts a SYN to HOST:PORT on eth0 through a packet
                                        socket (reaching destinations the guest kernel would never
                                        route, such as 127.0.0.1) and prints the gateway's answer:
@@ -132,6 +134,17 @@ def main():
             ok += data.startswith(b"HTTP/1.1 200")
             s.close()
         print("ok %d" % ok)
+    elif cmd == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.connect((host, port))
+        s.send(bytes.fromhex(sys.argv[4]))
+        try:
+            print(s.recv(65535).hex())
+        except socket.timeout:
+            print("TIMEOUT")
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, str(e.errno)))
     elif cmd == "rawsyn":
         print(raw_syn(host, port))
     else:

@@ -29,6 +29,20 @@ CLIENT = os.path.join(HERE, "client.py")
 
 SERVER = "198.51.100.10"
 SERVER2 = "198.51.100.20"
+DNS1 = "198.51.100.53"  # the test world's nameserver (dnsmasq)
+DNS2 = "198.51.100.54"  # a second nameserver with different answers (for `dig @DNS2`)
+DEAD_DNS = "198.51.100.99"  # routed into the internet ns and dropped there: queries time out
+DNS_TTL = 2  # TTL of every answer the test nameservers give
+# Names the test nameservers know (dnsmasq address=/NAME/IP also answers subdomains of NAME).
+DNS_RECORDS = {
+    "api.example.test": SERVER,
+    "other.example.test": SERVER2,
+    "blocked.example.test": SERVER2,
+    "xblocked.example.test": SERVER2,
+    "rebind.example.test": "10.11.12.13",
+    "meta.example.test": "169.254.169.254",
+    "loop.example.test": "127.0.0.1",
+}
 BLACKHOLE = "198.51.100.30"  # routed into the internet ns, which drops it: connects time out
 CANARIES = ["10.11.12.13", "192.168.77.1", "169.254.169.254", "100.64.1.1"]
 GATEWAY_IP = "172.16.0.1"
@@ -136,20 +150,53 @@ class World:
         sh(*n, "ip", "addr", "add", "203.0.113.2/24", "dev", "wan1")
         sh(*n, "ip", "-6", "addr", "add", "2001:db8:ffff::2/64", "dev", "wan1", "nodad")
         sh(*n, "ip", "link", "set", "wan1", "up")
-        for addr in [SERVER, SERVER2, "198.51.100.53"] + CANARIES:
+        for addr in [SERVER, SERVER2, DNS1, DNS2] + CANARIES:
             sh(*n, "ip", "addr", "add", addr + "/32", "dev", "lo")
         sh(*n, "ip", "route", "add", "default", "via", "203.0.113.1")
         sh("ip", "route", "add", "default", "via", "203.0.113.2")
         sh("ip", "-6", "route", "add", "default", "via", "2001:db8:ffff::2")
         self.conn_log = os.path.join(self.tmp, "connections.jsonl")
         ready = os.path.join(self.tmp, "servers.ready")
-        log = open(os.path.join(self.tmp, "servers.log"), "w")
-        p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "servers.py"), self.conn_log, ready],
-                             stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.tmp, "servers.log"), "w") as log:
+            p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "servers.py"), self.conn_log,
+                                      ready], stdout=log, stderr=subprocess.STDOUT)
         self._pids.append(p)
         self._wait_for_port(SERVER, 80, ready)
+        self._start_dns(n)
         self.canary = HostCanary([80, 7])
-        open(self.conn_log, "w").close()  # forget the readiness probe
+        open(self.conn_log, "w").close()  # forget the readiness probes
+
+    def _start_dns(self, n):
+        """Two dnsmasq instances: DNS1 knows DNS_RECORDS, DNS2 answers only whoami.example.test
+        (with its own address, so a test can tell which server answered)."""
+        big = ["--txt-record=big.example.test,%s" % ("%02d" % i * 100) for i in range(6)]
+        common = ["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                  "--conf-file=/dev/null", "--user=root", "--pid-file=", "--local-ttl=%d" % DNS_TTL,
+                  "--log-facility=-", "--no-negcache"]
+        specs = [
+            (DNS1, ["--address=/%s/%s" % kv for kv in DNS_RECORDS.items()] + big +
+             ["--address=/whoami.example.test/%s" % DNS1,
+              # dnsmasq only chains a CNAME to names it knows from a host record
+              "--host-record=target.example.test,%s" % SERVER,
+              "--cname=cname.example.test,target.example.test",
+              "--address=/#/"]),  # everything else: NXDOMAIN
+            (DNS2, ["--address=/whoami.example.test/%s" % DNS2, "--address=/#/"]),
+        ]
+        for addr, extra in specs:
+            with open(os.path.join(self.tmp, "dnsmasq-%s.log" % addr), "w") as log:
+                p = subprocess.Popen(n + common + ["--listen-address=" + addr] + extra,
+                                     stdout=log, stderr=subprocess.STDOUT)
+            self._pids.append(p)
+        deadline = time.monotonic() + 20
+        for addr in (DNS1, DNS2):
+            while True:
+                r = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@" + addr,
+                                    "whoami.example.test"], capture_output=True, text=True)
+                if r.stdout.strip() == addr:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("dnsmasq on %s did not start" % addr)
+                time.sleep(0.1)
 
     def _wait_for_port(self, host, port, ready_file):
         deadline = time.monotonic() + 20
@@ -178,7 +225,10 @@ class World:
         """Runs `msb-gateway run FLAGS -- CMD` and returns its Result (audit parsed)."""
         self._runs += 1
         audit = os.path.join(self.tmp, "audit-%d.jsonl" % self._runs)
-        argv = [self.gateway, "run", "--audit-log", audit] + list(flags) + ["--"] + list(cmd)
+        flags = list(flags)
+        if "--dns-nameserver" not in flags and "--config" not in flags:
+            flags = ["--dns-nameserver", DNS1] + flags  # never the machine's resolver
+        argv = [self.gateway, "run", "--audit-log", audit] + flags + ["--"] + list(cmd)
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
         events = []
         if os.path.exists(audit):

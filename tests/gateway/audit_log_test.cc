@@ -11,7 +11,9 @@ namespace {
 
 TEST(AuditRecordTest, CommonAndFlowFields) {
   AuditRecord rec("flow.decision", "2026-11-30T00:00:00.000Z");
-  rec.Flow({7, "tcp", {*IpAddress::Parse("172.16.0.2"), 40000},
+  rec.Flow({7,
+            "tcp",
+            {*IpAddress::Parse("172.16.0.2"), 40000},
             {*IpAddress::Parse("2001:db8::1"), 443}});
   rec.json().Str("action", "deny").Null("rule");
   EXPECT_EQ(std::move(rec).Finish(),

@@ -6,16 +6,18 @@
 namespace msb::gateway {
 namespace {
 
-Result<CliConfig> Parse(std::vector<std::string> args) { return ParseCommandLine(args); }
+Result<CliConfig> Parse(std::vector<std::string> args) {
+  return ParseCommandLine(args);
+}
 
 TEST(CliTest, RunTakesFlagsThenCommand) {
-  auto c = Parse({"run", "--net", "non-local", "--net-rule", "allow@10.0.0.0/8", "--net-rule=deny@any",
-                  "--mtu", "9000", "--audit-log", "-", "--", "curl", "-s", "--", "x"});
+  auto c =
+      Parse({"run", "--net", "non-local", "--net-rule", "allow@10.0.0.0/8", "--net-rule=deny@any",
+             "--mtu", "9000", "--audit-log", "-", "--", "curl", "-s", "--", "x"});
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c.value().command, Command::kRun);
   EXPECT_EQ(c.value().policy.preset, policy::Preset::kNonLocal);
-  EXPECT_EQ(c.value().policy.net_rules,
-            (std::vector<std::string>{"allow@10.0.0.0/8", "deny@any"}));
+  EXPECT_EQ(c.value().policy.net_rules, (std::vector<std::string>{"allow@10.0.0.0/8", "deny@any"}));
   EXPECT_EQ(c.value().gateway.net.mtu, 9000);
   EXPECT_EQ(c.value().audit_log, "-");
   EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"curl", "-s", "--", "x"}));

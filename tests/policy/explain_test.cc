@@ -148,32 +148,34 @@ TEST(ExplainDecisionTest, NameDestination) {
                 "allow@public"});
   EXPECT_EQ(Explain(p, "api.example.com:443"),
             "destination  api.example.com:443/tcp (domain name)\n"
-            "name rules   rule #2 allow@api.example.com:tcp:443\n"
-            "             rule #3 deny@*.example.com\n"
-            "             a connection matches these only if the guest resolved its IP from a "
-            "matching name through the gateway (deny rules also match on the TLS SNI)\n"
-            "other IPs    for a destination IP not resolved through the gateway, egress would be "
-            "decided by the default/any/group rules: depends on the address; the first rule "
-            "that looks at it is rule #4 allow@public (explain an IP to see)\n"
-            "dns query    not evaluated here: the DNS query policy decides whether the name "
-            "resolves\n");
+            "dns query    allow by rule #2 allow@api.example.com:tcp:443\n"
+            "connect      allow by rule #2 allow@api.example.com:tcp:443\n"
+            "             (to an IP the guest resolved from this name through the gateway, until "
+            "the answer's TTL runs out)\n"
+            "other IPs    depends on the address: the first rule that looks at it is rule #4 "
+            "allow@public (explain the IP to see)\n");
+  // A name under a denied suffix: denied at DNS and, if it was resolved anyway, at connect.
+  std::string ads = Explain(p, "x.ads.example:443");
+  EXPECT_THAT(ads, HasSubstr("dns query    deny by rule #1 deny@*.ads.example (the guest gets "
+                             "NXDOMAIN)\n"));
+  EXPECT_THAT(ads, HasSubstr("connect      deny by rule #1 deny@*.ads.example\n"));
 }
 
-TEST(ExplainDecisionTest, NameDestinationWithoutNameRules) {
-  EXPECT_THAT(Explain(P({"deny@*.intranet.example:tcp:80"}), "intranet.example"),
-              HasSubstr("name rules   none name intranet.example\n"));
-  EXPECT_THAT(Explain(P({}), "intranet.example"),
-              ::testing::EndsWith("note         no port given: rules that name ports were "
-                                  "skipped\n"));
-  std::string out = Explain(P({}), "intranet.example:80");
-  EXPECT_THAT(out, ::testing::Not(HasSubstr("no port given")));
-  EXPECT_THAT(out, HasSubstr("name rules   none name intranet.example\n"));
-  EXPECT_THAT(out, HasSubstr("egress would be decided by the default/any/group rules: deny "
-                             "(default egress)\n"));
+TEST(ExplainDecisionTest, NameDestinationTransportsAndDefaults) {
+  // Name rules decide DNS whatever their port filter; a port-less explanation skips them for
+  // connections.
+  std::string out = Explain(P({"deny@*.intranet.example:tcp:80"}), "intranet.example");
+  EXPECT_THAT(out, HasSubstr("dns query    deny by rule #1 deny@*.intranet.example:tcp:80"));
+  EXPECT_THAT(out, HasSubstr("connect      deny (default egress)\n"));
+  EXPECT_THAT(out, ::testing::EndsWith("note         no port given: rules that name ports were "
+                                       "skipped\n"));
+  std::string split = Explain(P({"deny@dns:tcp", "allow@dns"}), "intranet.example:80");
+  EXPECT_THAT(split, HasSubstr("dns query    udp: allow by rule #2"));
+  EXPECT_THAT(split, HasSubstr("             tcp: deny by rule #1"));
   std::string any = Explain(P({"allow@api.example.com:tcp:80", "allow@any:udp", "deny@any"}),
                             "intranet.example:80");
-  EXPECT_THAT(any, HasSubstr("name rules   none name intranet.example\n"));
-  EXPECT_THAT(any, HasSubstr("default/any/group rules: deny by rule #3 deny@any\n"));
+  EXPECT_THAT(any, HasSubstr("connect      deny by rule #3 deny@any\n"));
+  EXPECT_THAT(any, HasSubstr("other IPs    deny by rule #3 deny@any\n"));
 }
 
 }  // namespace

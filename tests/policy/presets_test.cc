@@ -13,6 +13,15 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::P;
 
+// MarkPreset marks the rules from index `first` on as contributed by a preset, as PresetPolicy and
+// BuildPolicy do; rules parsed from tokens are the user's.
+Policy MarkPreset(Policy p, size_t first = 0) {
+  for (size_t i = first; i < p.rules.size(); ++i) {
+    p.rules[i].from_preset = true;
+  }
+  return p;
+}
+
 TEST(PresetTest, NamesRoundTrip) {
   for (Preset p : {Preset::kPublicOnly, Preset::kNone, Preset::kAllowAll, Preset::kNonLocal}) {
     EXPECT_EQ(ParsePreset(PresetName(p)), p);
@@ -25,8 +34,9 @@ TEST(PresetTest, NamesRoundTrip) {
 }
 
 TEST(PresetTest, Expansions) {
-  EXPECT_EQ(PresetPolicy(Preset::kPublicOnly), P({"allow@dns", "allow@public"}));
-  EXPECT_EQ(PresetPolicy(Preset::kNonLocal), P({"allow@dns", "allow@public", "allow@private"}));
+  EXPECT_EQ(PresetPolicy(Preset::kPublicOnly), MarkPreset(P({"allow@dns", "allow@public"})));
+  EXPECT_EQ(PresetPolicy(Preset::kNonLocal),
+            MarkPreset(P({"allow@dns", "allow@public", "allow@private"})));
   EXPECT_EQ(PresetPolicy(Preset::kNone), P({}, Action::kDeny, Action::kDeny));
   EXPECT_EQ(PresetPolicy(Preset::kAllowAll), P({}, Action::kAllow, Action::kAllow));
   Rule dns = PresetPolicy(Preset::kPublicOnly).rules[0];
@@ -65,14 +75,16 @@ TEST(BuildPolicyTest, CompositionOrder) {
   o.net_rules = {"allow@10.0.0.5:tcp:22,deny@private", "allow@host:tcp:8080"};
   o.deny_domains = {"Tracker.Example.com."};
   o.deny_domain_suffixes = {"ads.example"};
-  EXPECT_EQ(Built(o), P({"deny@tracker.example.com", "deny@*.ads.example", "allow@10.0.0.5:tcp:22",
-                         "deny@private", "allow@host:tcp:8080", "allow@dns", "allow@public"}));
+  EXPECT_EQ(Built(o),
+            MarkPreset(P({"deny@tracker.example.com", "deny@*.ads.example", "allow@10.0.0.5:tcp:22",
+                          "deny@private", "allow@host:tcp:8080", "allow@dns", "allow@public"}),
+                       5));
 }
 
 TEST(BuildPolicyTest, RulesAloneKeepThePublicOnlyBase) {
   PolicyOptions o;
   o.net_rules = {"allow@deb.debian.org"};
-  EXPECT_EQ(Built(o), P({"allow@deb.debian.org", "allow@dns", "allow@public"}));
+  EXPECT_EQ(Built(o), MarkPreset(P({"allow@deb.debian.org", "allow@dns", "allow@public"}), 1));
 }
 
 TEST(BuildPolicyTest, DefaultFlagsStartFromAnEmptyRuleList) {
@@ -89,12 +101,28 @@ TEST(BuildPolicyTest, DefaultFlagsOverrideAPreset) {
   PolicyOptions o;
   o.preset = Preset::kNonLocal;
   o.default_ingress = Action::kDeny;
-  EXPECT_EQ(Built(o),
-            P({"allow@dns", "allow@public", "allow@private"}, Action::kDeny, Action::kDeny));
+  EXPECT_EQ(Built(o), MarkPreset(P({"allow@dns", "allow@public", "allow@private"}, Action::kDeny,
+                                   Action::kDeny)));
   PolicyOptions all;
   all.preset = Preset::kAllowAll;
   all.default_egress = Action::kDeny;
   EXPECT_EQ(Built(all), P({}, Action::kDeny, Action::kAllow));
+}
+
+TEST(BuildPolicyTest, OnlyPresetRulesAreMarked) {
+  // A user rule equal to a preset rule stays the user's: DNS rebinding protection trusts it.
+  PolicyOptions o;
+  o.preset = Preset::kNonLocal;
+  o.net_rules = {"allow@private"};
+  Policy p = Built(o);
+  ASSERT_EQ(p.rules.size(), 4u);
+  EXPECT_FALSE(p.rules[0].from_preset);
+  EXPECT_TRUE(p.rules[1].from_preset);
+  EXPECT_TRUE(p.rules[3].from_preset);
+  EXPECT_NE(p.rules[0], p.rules[3]);
+  Rule unmarked = p.rules[3];
+  unmarked.from_preset = false;
+  EXPECT_EQ(p.rules[0], unmarked);
 }
 
 TEST(BuildPolicyTest, NoNetDeniesBothDirections) {

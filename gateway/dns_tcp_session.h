@@ -1,0 +1,69 @@
+// DnsTcpSession: DNS over TCP (RFC 7766) from the guest, to any address on port 53, answered by the
+// DnsForwarder. Messages are framed by a 2-byte length; queries may be pipelined and are answered
+// as their answers arrive (each keeps its own id). At most kMaxPending queries are in flight per
+// connection: beyond that the session stops reading, so the guest's window closes. The connection
+// closes after kIdleTimeout with nothing pending, or in order after the guest's FIN once every
+// answer has been written.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "base/clock.h"
+#include "gateway/event_loop.h"
+#include "gateway/session.h"
+#include "stack/flow.h"
+
+namespace msb::gateway {
+
+class Gateway;
+
+class DnsTcpSession final : public GuestSession {
+ public:
+  static constexpr size_t kMaxPending = 16;
+  static constexpr Duration kIdleTimeout = std::chrono::seconds(30);
+
+  DnsTcpSession(Gateway* gateway, uint64_t flow_id, uint64_t syn_id, const stack::FlowTuple& tuple);
+  ~DnsTcpSession() override;
+
+  void Start() override;
+  bool accepting() const override { return guest_ == nullptr && !done_; }
+  void OnAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
+  void OnAcceptFailed() override;
+  void Abort(const char* reason) override;
+
+  void OnGuestReadable() override;
+  void OnGuestWritable() override;
+  void OnGuestGone(bool reset) override;
+
+ private:
+  void ReadQueries();
+  void OnAnswer(std::vector<uint8_t>&& answer);
+  void Flush();
+  void MaybeClose();
+  void ArmIdle();
+  void Finish(const char* reason, bool abort_guest);
+
+  Gateway* gw_;
+  uint64_t flow_id_;
+  uint64_t syn_id_;
+  stack::FlowTuple tuple_;
+  std::unique_ptr<stack::GuestTcp> guest_;
+  std::vector<uint8_t> in_;   // bytes of the message being assembled
+  std::vector<uint8_t> out_;  // framed answers not yet taken by the guest
+  size_t out_off_ = 0;
+  size_t pending_ = 0;
+  uint64_t queries_ = 0;
+  uint64_t bytes_up_ = 0;
+  uint64_t bytes_down_ = 0;
+  TimePoint started_;
+  TimePoint last_activity_;
+  TimerId idle_timer_ = 0;
+  bool done_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace msb::gateway

@@ -1,0 +1,63 @@
+// The JSON network configuration (`--config FILE`) in microsandbox's wire format (docs/config.md):
+//   {"policy": {"default_egress", "default_ingress", "rules": [...]},
+//    "dns": {"nameservers", "rebind_protection", "query_timeout_ms"},
+//    "max_connections": N}
+// Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
+// JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
+// "private"?)`. Sections of the wire format this version does not implement yet (`tls`,
+// `secrets`, `ports`, `interface`, `rate_limiter`, `trust_host_cas`) are errors saying so, never
+// silently ignored.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/json.h"
+#include "base/status.h"
+#include "policy/types.h"
+
+namespace msb::policy {
+
+struct DnsSettings {
+  std::vector<std::string> nameservers;  // as written; validated by the gateway's resolver set-up
+  std::optional<bool> rebind_protection;
+  std::optional<uint64_t> query_timeout_ms;  // 1..600000
+};
+
+struct NetworkConfig {
+  // The policy object when present. Missing fields inside it take the wire format's fail-closed
+  // defaults: default_egress deny, default_ingress deny, no rules.
+  std::optional<Policy> policy;
+  DnsSettings dns;
+  std::optional<uint64_t> max_connections;  // 1..65536
+};
+
+Result<NetworkConfig> ParseNetworkConfig(std::string_view json_text);
+
+// Shared by the parser's two halves (config.cc: the document, dns; config_rules.cc: the policy).
+// Not for other callers.
+namespace config_internal {
+
+// MemberPath appends `.key`, or `["key"]` (quoted for a message) when the key is not a plain word.
+std::string MemberPath(std::string_view path, std::string_view key);
+std::string IndexPath(std::string_view path, size_t index);
+// PathError is "PATH: what".
+Status PathError(std::string_view path, std::string_view what);
+// TypeError is "PATH: expected EXPECTED, found a string" (or "an object", "null", ...).
+Status TypeError(std::string_view path, std::string_view expected, const JsonValue& found);
+// UnknownField is "PATH.key: unknown field: expected "a", "b" or "c" (did you mean "a"?)".
+Status UnknownField(std::string_view member_path, std::string_view key,
+                    std::initializer_list<std::string_view> known);
+// IntegerField accepts a JSON integer (no fraction, no exponent) within [min, max].
+Result<uint64_t> IntegerField(const JsonValue& value, std::string_view path, uint64_t min,
+                              uint64_t max);
+// ParsePolicyObject parses the "policy" section.
+Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path);
+
+}  // namespace config_internal
+
+}  // namespace msb::policy
