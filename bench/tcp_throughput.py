@@ -26,7 +26,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import SERVER, World, sh  # noqa: E402
 
 
-def iperf(prefix, seconds, reverse):
+def iperf(prefix, seconds, reverse, audit=None):
+    """Returns (MB/s, bytes, gateway CPU seconds or None)."""
+    if audit is not None:
+        prefix = prefix[:2] + ["--audit-log", audit] + prefix[2:]
+        if os.path.exists(audit):
+            os.unlink(audit)
     cmd = prefix + ["iperf3", "-c", SERVER, "-t", str(seconds), "-J", "-O", "1"]
     if reverse:
         cmd.append("-R")
@@ -34,7 +39,14 @@ def iperf(prefix, seconds, reverse):
     if p.returncode != 0:
         raise RuntimeError("iperf3 failed: %s %s" % (p.stdout[-500:], p.stderr[-500:]))
     data = json.loads(p.stdout[p.stdout.index("{"):])
-    return data["end"]["sum_received"]["bits_per_second"] / 8 / 1e6
+    received = data["end"]["sum_received"]
+    cpu = None
+    if audit is not None:
+        for line in open(audit):
+            e = json.loads(line)
+            if e["event"] == "gateway.stop":
+                cpu = (e["cpu_user_ms"] + e["cpu_sys_ms"]) / 1000
+    return received["bits_per_second"] / 8 / 1e6, received["bytes"], cpu
 
 
 def main():
@@ -69,25 +81,36 @@ def main():
                 setups.append(("gateway mtu 65520",
                                [args.gateway, "run", "--mtu", "65520", "--"]))
             results = {(name, d): [] for name, _ in setups for d in ("upload", "download")}
+            cpu = {(name, d): [] for name, _ in setups for d in ("upload", "download")}
+            audit = os.path.join(world.tmp, "bench-audit.jsonl")
             for _ in range(args.rounds):
                 for name, prefix in setups:
                     for direction in ("upload", "download"):
-                        results[(name, direction)].append(
-                            iperf(prefix, args.seconds, direction == "download"))
+                        mbps, nbytes, secs = iperf(prefix, args.seconds, direction == "download",
+                                                   audit if name != "veth" else None)
+                        results[(name, direction)].append(mbps)
+                        if secs is not None:
+                            # CPU over the whole run (set-up and the omitted second included)
+                            # per GB counted by iperf3: an upper bound of the per-byte cost.
+                            cpu[(name, direction)].append(secs / (nbytes / 1e9))
         finally:
             subprocess.run(["ip", "netns", "del", guest], capture_output=True)
     print("machine: %s, %d CPUs, kernel %s; %s; %d rounds x %d s, medians" % (
         platform.node(), os.cpu_count(), platform.release(), time.strftime("%Y-%m-%d"),
         args.rounds, args.seconds))
     print()
-    print("| setup | upload MB/s | download MB/s | upload vs veth | download vs veth |")
-    print("|---|---|---|---|---|")
+    print("| setup | upload MB/s | download MB/s | upload vs veth | download vs veth | "
+          "gateway CPU s/GB up | down |")
+    print("|---|---|---|---|---|---|---|")
     base = {d: statistics.median(results[("veth", d)]) for d in ("upload", "download")}
     for name, _ in setups:
         up = statistics.median(results[(name, "upload")])
         down = statistics.median(results[(name, "download")])
-        print("| %s | %.0f | %.0f | %.2f | %.2f |" % (name, up, down, up / base["upload"],
-                                                     down / base["download"]))
+        c_up = "%.2f" % statistics.median(cpu[(name, "upload")]) if cpu[(name, "upload")] else "-"
+        c_dn = ("%.2f" % statistics.median(cpu[(name, "download")])
+                if cpu[(name, "download")] else "-")
+        print("| %s | %.0f | %.0f | %.2f | %.2f | %s | %s |" % (
+            name, up, down, up / base["upload"], down / base["download"], c_up, c_dn))
     print()
     print("raw samples (MB/s): " + json.dumps({"%s %s" % k: [round(x) for x in v]
                                                for k, v in results.items()}))
