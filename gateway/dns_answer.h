@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct AnswerAddresses {
 // name its CNAME chain reaches (at most 16 links); records about unrelated names are ignored.
 // `name` is in the presentation form of dns::Question (lowercase).
 AnswerAddresses AddressesForName(const Response& response, std::string_view name, uint16_t qtype);
+
+// ChainNames lists the names `name`'s CNAME chain in `response` passes through after `name`
+// itself, in order (at most 16).
+std::vector<std::string> ChainNames(const Response& response, std::string_view name);
 
 // AllAddresses lists every A/AAAA address in the answer section, whoever owns it (rebinding
 // protection judges them all: an unrelated record is still handed to the guest's resolver).

@@ -183,6 +183,18 @@ void DnsForwarder::OnUpstream(std::shared_ptr<Pending> p, DnsUpstreamResult&& re
     return;
   }
   const dns::Response& resp = parsed.value();
+  // A CNAME chain that runs through a denied name is refused like the name itself: otherwise an
+  // allowed alias would hand the guest a denied service's addresses.
+  for (const std::string& alias : dns::ChainNames(resp, q.question.name)) {
+    policy::Decision d = policy::EvaluateDnsQuery(policy_->policy(), alias, p->request.transport);
+    if (d.action == policy::Action::kDeny) {
+      p->decision = d;
+      p->reason = "CNAME to denied name " + alias;
+      pins_->Clear(q.question.name, IpFamily::kV4);
+      Complete(p, dns::BuildError(q, dns::Rcode::kNxDomain));
+      return;
+    }
+  }
   IpFamily family = IpFamily::kV4;
   bool address_query = q.question.qtype == TypeOf(dns::RType::kA);
   if (options_.rebind_protection) {

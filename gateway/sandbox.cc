@@ -202,6 +202,10 @@ std::string DropCapabilities() {
   std::string err = ConfigureTap(spec, &tap);
   if (!err.empty())
     ChildFail(sock, "configuring the sandbox interface: " + err);
+  // A sysfs of the new namespace, so /sys/class/net shows the sandbox's interfaces, not the host's.
+  if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
+    ChildFail(sock, Errno("mount sysfs for the sandbox"));
+  }
   err = BindOver(tmpdir + "/resolv.conf", "/etc/resolv.conf");
   if (err.empty())
     err = BindOver(tmpdir + "/hosts", "/etc/hosts");

@@ -9,6 +9,9 @@ half-close, a reset. It prints one result line; the test asserts on it.
   many HOST PORT N                  -> N simultaneous GET /hello; "ok N" when all answered
   udp HOST PORT HEX                 -> sends one datagram, prints the reply in hex, or the
                                        errno name (ECONNREFUSED when ICMP port unreachable came)
+  tcpdns HOST PORT N1,N2,...        -> writes A queries for every name in ONE send on one TCP
+                                       connection (pipelined), half-closes, and prints the
+                                       first address of each answer in query order
   rawsyn HOST PORT                  -> hand-crafts a SYN to HOST:PORT on eth0 through a packet
                                        socket (reaching destinations the guest kernel would never
                                        route, such as 127.0.0.1) and prints the gateway's answer:
@@ -145,6 +148,32 @@ def main():
             print("TIMEOUT")
         except OSError as e:
             print(errno.errorcode.get(e.errno, str(e.errno)))
+    elif cmd == "tcpdns":
+        names = sys.argv[4].split(",")
+        wire = b""
+        for i, name in enumerate(names):
+            q = struct.pack("!HHHHHH", i + 1, 0x0100, 1, 0, 0, 0)
+            for label in name.split("."):
+                q += bytes([len(label)]) + label.encode()
+            q += b"\0" + struct.pack("!HH", 1, 1)
+            wire += struct.pack("!H", len(q)) + q
+        s = socket.create_connection((host, port), timeout=10)
+        s.sendall(wire)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        answers = {}
+        while len(data) >= 2:
+            n = struct.unpack("!H", data[:2])[0]
+            msg, data = data[2:2 + n], data[2 + n:]
+            qid, ancount = struct.unpack("!H", msg[:2])[0], struct.unpack("!H", msg[6:8])[0]
+            # the first answer's address: the last 4 bytes of the first A record
+            answers[qid] = socket.inet_ntoa(msg[-4:]) if ancount else "none"
+        print(" ".join(answers.get(i + 1, "missing") for i in range(len(names))))
     elif cmd == "rawsyn":
         print(raw_syn(host, port))
     else:

@@ -83,6 +83,24 @@ class ResolutionTest(unittest.TestCase):
         q = [e for e in r.events("dns.query") if e["type"] == "A"]
         self.assertEqual(q[0]["answers"], [SERVER], r)
 
+    def test_cname_into_a_denied_name_is_denied(self):
+        r = dig("cname.example.test", flags=["--deny-domain", "target.example.test"])
+        self.assertEqual(status(r), "NXDOMAIN", r)
+        q = r.events("dns.query")[0]
+        self.assertEqual((q["action"], q["rule_text"], q["reason"]),
+                         ("deny", "deny@target.example.test",
+                          "CNAME to denied name target.example.test"), r)
+
+    def test_tcp_queries_are_pipelined(self):
+        r = WORLD.client("tcpdns", GATEWAY_IP, 53, "api.example.test,other.example.test,"
+                         "host.microsandbox.internal")
+        self.assertEqual(r.stdout.split(), [SERVER, SERVER2, GATEWAY_IP], r)
+        q = r.events("dns.query")
+        self.assertEqual(len(q), 3, r)
+        self.assertEqual(len({e["tcp_flow"] for e in q}), 1, r)  # one connection
+        close = r.events("flow.close")
+        self.assertEqual((close[0]["reason"], close[0]["dns_queries"]), ("closed", 3), r)
+
     def test_host_alias_is_local_even_for_other_resolvers(self):
         for server in ([], ["@" + DNS2]):
             with self.subTest(server=server):

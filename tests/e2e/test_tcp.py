@@ -192,7 +192,8 @@ class RunCommandTest(unittest.TestCase):
         r = WORLD.run(["cat"], input="through the sandbox\n")
         self.assertEqual(r.stdout, "through the sandbox\n")
         r = WORLD.run(["sh", "-c", "cat /etc/resolv.conf /etc/hosts; ip -o -4 addr show eth0;"
-                       "ip route show default"])
+                       "ip route show default; ls /sys/class/net; cat /sys/class/net/eth0/address"])
+        self.assertIn("eth0\nlo\n02:6d:73:00:00:02\n", r.stdout)  # the sandbox's own sysfs
         self.assertIn("nameserver %s" % GATEWAY_IP, r.stdout)
         self.assertIn("%s\thost.microsandbox.internal" % GATEWAY_IP, r.stdout)
         self.assertIn("inet 172.16.0.2/30", r.stdout)

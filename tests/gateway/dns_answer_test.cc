@@ -43,6 +43,9 @@ TEST(DnsAnswerTest, FollowsCnameChainInAnyOrderWithMinimumTtl) {
   EXPECT_EQ(Strings(a.addresses), std::vector<std::string>{"198.51.100.7"});
   EXPECT_EQ(a.ttl, 60u);
   EXPECT_EQ(Strings(AllAddresses(r)), (std::vector<std::string>{"198.51.100.7", "203.0.113.9"}));
+  EXPECT_EQ(ChainNames(r, "a.example.test"),
+            (std::vector<std::string>{"b.example.test", "c.cdn.test"}));
+  EXPECT_TRUE(ChainNames(r, "c.cdn.test").empty());
 }
 
 TEST(DnsAnswerTest, IgnoresOtherFamiliesUnrelatedOwnersAndLoops) {
