@@ -10,8 +10,9 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   unsigned char c = b(i);
   size_t n = 0;
   uint32_t cp = 0;
-  if (c < 0x80)
+  if (c < 0x80) {
     return 1;
+  }
   if ((c & 0xe0) == 0xc0) {
     n = 2;
     cp = c & 0x1f;
@@ -24,11 +25,13 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   } else {
     return 0;
   }
-  if (i + n > s.size())
+  if (i + n > s.size()) {
     return 0;
+  }
   for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80)
+    if ((b(i + k) & 0xc0) != 0x80) {
       return 0;
+    }
     cp = (cp << 6) | (b(i + k) & 0x3f);
   }
   // Reject overlong forms, surrogates and out-of-range code points.
@@ -88,8 +91,9 @@ void JsonWriter::AppendEscaped(std::string* out, std::string_view s) {
 }
 
 void JsonWriter::Key(std::string_view key) {
-  if (!first_)
+  if (!first_) {
     out_.push_back(',');
+  }
   first_ = false;
   AppendEscaped(&out_, key);
   out_.push_back(':');

@@ -38,8 +38,9 @@ std::string JsonStringArray(const Range& items) {
   std::string out = "[";
   bool first = true;
   for (const auto& s : items) {
-    if (!first)
+    if (!first) {
       out.push_back(',');
+    }
     first = false;
     JsonWriter::AppendEscaped(&out, s);
   }

@@ -6,18 +6,24 @@
 namespace msb {
 
 std::optional<spdlog::level::level_enum> ParseLogLevel(std::string_view name) {
-  if (name == "trace")
+  if (name == "trace") {
     return spdlog::level::trace;
-  if (name == "debug")
+  }
+  if (name == "debug") {
     return spdlog::level::debug;
-  if (name == "info")
+  }
+  if (name == "info") {
     return spdlog::level::info;
-  if (name == "warn")
+  }
+  if (name == "warn") {
     return spdlog::level::warn;
-  if (name == "error")
+  }
+  if (name == "error") {
     return spdlog::level::err;
-  if (name == "off")
+  }
+  if (name == "off") {
     return spdlog::level::off;
+  }
   return std::nullopt;
 }
 

@@ -18,8 +18,9 @@ class Device final : public FrameDevice {
  public:
   int fd() const override { return -1; }
   ReadResult ReadFrame(std::span<uint8_t> buf) override {
-    if (in.empty())
+    if (in.empty()) {
       return {IoStatus::kWouldBlock, 0};
+    }
     std::vector<uint8_t> f = std::move(in.front());
     in.pop_front();
     std::copy_n(f.begin(), std::min(f.size(), buf.size()), buf.begin());
@@ -32,8 +33,9 @@ class Device final : public FrameDevice {
 class Delegate final : public Netstack::Delegate {
  public:
   SynVerdict OnTcpSyn(uint64_t id, const FlowTuple&) override {
-    if (!hold)
+    if (!hold) {
       return SynVerdict::kReject;
+    }
     held.push_back(id);
     return SynVerdict::kHold;
   }
@@ -52,14 +54,16 @@ class Delegate final : public Netstack::Delegate {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size > 256 * 1024)
+  if (size > 256 * 1024) {
     return 0;
+  }
   msb::FakeClock clock;
   Device dev;
   Delegate del;
   auto ns = Netstack::Create(NetstackConfig{}, &dev, clock, &del);
-  if (!ns.ok())
+  if (!ns.ok()) {
     abort();
+  }
   msb::ByteReader r({data, size});
   uint8_t control = 0;
   uint16_t len = 0;
@@ -72,8 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static constexpr SynOutcome kOutcomes[] = {SynOutcome::kAccept, SynOutcome::kRefuse,
                                                SynOutcome::kUnreachable};
     if (unsigned o = (control >> 1) & 3; o != 0) {
-      for (uint64_t id : del.held)
+      for (uint64_t id : del.held) {
         ns.value()->ResolveSyn(id, kOutcomes[o - 1]);
+      }
       del.held.clear();
     }
     if ((control & 8) != 0) {

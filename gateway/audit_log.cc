@@ -30,6 +30,18 @@ AuditRecord& AuditRecord::Flow(const AuditFlow& flow) {
   return *this;
 }
 
+AuditRecord FlowCloseRecord(const AuditFlow& flow, std::string_view reason, uint64_t bytes_up,
+                            uint64_t bytes_down, int64_t duration_ms) {
+  AuditRecord rec("flow.close");
+  rec.Flow(flow)
+      .json()
+      .Str("reason", reason)
+      .Uint("bytes_up", bytes_up)
+      .Uint("bytes_down", bytes_down)
+      .Int("duration_ms", duration_ms);
+  return rec;
+}
+
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path) {
   if (path.empty()) {
     return std::unique_ptr<AuditLog>(new AuditLog(-1, false));

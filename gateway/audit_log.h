@@ -37,6 +37,11 @@ class AuditRecord {
   JsonWriter json_;
 };
 
+// FlowCloseRecord starts the "flow.close" record every allowed TCP flow ends with (callers may
+// add fields before emitting it).
+AuditRecord FlowCloseRecord(const AuditFlow& flow, std::string_view reason, uint64_t bytes_up,
+                            uint64_t bytes_down, int64_t duration_ms);
+
 class AuditLog {
  public:
   // Open writes to `path` (appending, created 0600), to stdout for "-", or nowhere for "".

@@ -48,10 +48,12 @@ Status BadValue(std::string_view flag, std::string_view value, std::string_view 
 }
 
 Result<policy::Action> ParseAction(std::string_view flag, std::string_view v) {
-  if (v == "allow")
+  if (v == "allow") {
     return policy::Action::kAllow;
-  if (v == "deny")
+  }
+  if (v == "deny") {
     return policy::Action::kDeny;
+  }
   return BadValue(flag, v, "allow or deny");
 }
 
@@ -62,12 +64,15 @@ std::optional<stack::MacAddress> ParseMac(std::string_view v) {
   }
   for (size_t i = 0; i < 6; ++i) {
     auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9')
+      if (c >= '0' && c <= '9') {
         return c - '0';
-      if (c >= 'a' && c <= 'f')
+      }
+      if (c >= 'a' && c <= 'f') {
         return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F')
+      }
+      if (c >= 'A' && c <= 'F') {
         return c - 'A' + 10;
+      }
       return -1;
     };
     int hi = hex(v[i * 3]);
@@ -142,16 +147,18 @@ const std::vector<FlagSpec>& Flags() {
       {"--net-default-egress", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
          auto a = ParseAction("--net-default-egress", v);
-         if (!a.ok())
+         if (!a.ok()) {
            return a.status();
+         }
          c->policy.default_egress = a.value();
          return Status::Ok();
        }},
       {"--net-default-ingress", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
          auto a = ParseAction("--net-default-ingress", v);
-         if (!a.ok())
+         if (!a.ok()) {
            return a.status();
+         }
          c->policy.default_ingress = a.value();
          return Status::Ok();
        }},
@@ -172,17 +179,20 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"--config", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty())
+         if (v.empty()) {
            return BadValue("--config", v, "a JSON file");
-         if (!c->config_path.empty())
+         }
+         if (!c->config_path.empty()) {
            return Status::Error("--config given twice");
+         }
          c->config_path = v;
          return Status::Ok();
        }},
       {"--dns-nameserver", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty())
+         if (v.empty()) {
            return BadValue("--dns-nameserver", v, "IP, IP:PORT, [IPv6]:PORT, HOST or HOST:PORT");
+         }
          c->dns_nameservers.emplace_back(v);
          return Status::Ok();
        }},
@@ -224,23 +234,26 @@ const std::vector<FlagSpec>& Flags() {
            [](CliConfig* c, uint64_t n) { c->gateway.idle_timeout = std::chrono::seconds(n); })},
       {"--audit-log", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty())
+         if (v.empty()) {
            return BadValue("--audit-log", v, "a file path or - for stdout");
+         }
          c->audit_log = v;
          return Status::Ok();
        }},
       {"--log-level", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
          auto l = ParseLogLevel(v);
-         if (!l)
+         if (!l) {
            return BadValue("--log-level", v, "trace, debug, info, warn, error or off");
+         }
          c->log_level = *l;
          return Status::Ok();
        }},
       {"--tap", true, kServeCmd,
        [](CliConfig* c, std::string_view v) {
-         if (v.empty() || v.size() > 15)
+         if (v.empty() || v.size() > 15) {
            return BadValue("--tap", v, "an interface name (1-15 chars)");
+         }
          c->tap_name = v;
          return Status::Ok();
        }},

@@ -46,8 +46,9 @@ Result<std::unique_ptr<DnsForwarder>> DnsForwarder::Create(
   std::vector<SocketAddress> servers = options.nameservers;
   if (servers.empty()) {
     auto host = HostNameservers();
-    if (!host.ok())
+    if (!host.ok()) {
       return host.status();
+    }
     servers = std::move(host).value();
   }
   // Each server gets an equal share of the query timeout, so a dead first server still leaves
@@ -55,8 +56,9 @@ Result<std::unique_ptr<DnsForwarder>> DnsForwarder::Create(
   Duration attempt = std::max<Duration>(options.query_timeout / static_cast<int>(servers.size()),
                                         std::chrono::milliseconds(200));
   auto up = DnsUpstream::Create(loop, std::move(servers), attempt, options.query_timeout);
-  if (!up.ok())
+  if (!up.ok()) {
     return up.status();
+  }
   f->upstream_ = std::move(up).value();
   return f;
 }
@@ -206,8 +208,9 @@ void DnsForwarder::OnUpstream(std::shared_ptr<Pending> p, DnsUpstreamResult&& re
     }
     if (!p->rebind_blocked.empty()) {
       p->reason = "rebinding protection";
-      if (address_query)
+      if (address_query) {
         pins_->Clear(q.question.name, family);
+      }
       Complete(p, dns::BuildError(q, dns::Rcode::kNxDomain));
       return;
     }

@@ -96,8 +96,9 @@ void DnsTcpSession::ReadQueries() {
     ++queries_;
     std::weak_ptr<bool> alive = alive_;
     gw_->dns().Handle(std::move(req), [this, alive](std::vector<uint8_t>&& answer) {
-      if (!alive.expired() && *alive.lock())
+      if (!alive.expired() && *alive.lock()) {
         OnAnswer(std::move(answer));
+      }
     });
   }
   MaybeClose();
@@ -150,8 +151,9 @@ void DnsTcpSession::MaybeClose() {
 void DnsTcpSession::ArmIdle() {
   idle_timer_ = gw_->loop().AddTimer(kIdleTimeout, [this] {
     idle_timer_ = 0;
-    if (done_)
+    if (done_) {
       return;
+    }
     Duration idle = gw_->loop().clock().Now() - last_activity_;
     if (pending_ > 0 || idle < kIdleTimeout) {
       ArmIdle();
@@ -172,14 +174,9 @@ void DnsTcpSession::Finish(const char* reason, bool abort_guest) {
   if (guest_ != nullptr && abort_guest) {
     guest_->Abort();
   }
-  AuditRecord rec("flow.close");
-  rec.Flow({flow_id_, "tcp", tuple_.guest, tuple_.dest})
-      .json()
-      .Str("reason", reason)
-      .Uint("bytes_up", bytes_up_)
-      .Uint("bytes_down", bytes_down_)
-      .Uint("dns_queries", queries_)
-      .Int("duration_ms", ToMillis(gw_->loop().clock().Now() - started_));
+  AuditRecord rec = FlowCloseRecord({flow_id_, "tcp", tuple_.guest, tuple_.dest}, reason, bytes_up_,
+                                    bytes_down_, ToMillis(gw_->loop().clock().Now() - started_));
+  rec.json().Uint("dns_queries", queries_);
   gw_->audit().Emit(std::move(rec));
   gw_->ReleaseSession(flow_id_);
 }

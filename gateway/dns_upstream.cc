@@ -167,11 +167,13 @@ Result<std::unique_ptr<DnsUpstream>> DnsUpstream::Create(EventLoop* loop,
       new DnsUpstream(loop, std::move(servers), attempt_timeout, deadline));
   for (const SocketAddress& s : up->servers_) {
     auto udp = Channel::Create(loop, s, false, attempt_timeout);
-    if (!udp.ok())
+    if (!udp.ok()) {
       return udp.status();
+    }
     auto tcp = Channel::Create(loop, s, true, attempt_timeout);
-    if (!tcp.ok())
+    if (!tcp.ok()) {
       return tcp.status();
+    }
     up->udp_.push_back(std::move(udp).value());
     up->tcp_.push_back(std::move(tcp).value());
   }
@@ -194,8 +196,9 @@ void DnsUpstream::Send(std::span<const uint8_t> query, DnsUpstreamTransport tran
   ++in_flight_;
   std::weak_ptr<bool> alive = alive_;
   q->deadline_timer = loop_->AddTimer(deadline_, [this, q, alive] {
-    if (alive.expired() || !*alive.lock())
+    if (alive.expired() || !*alive.lock()) {
       return;
+    }
     q->deadline_timer = 0;
     DnsUpstreamResult r;
     r.server = servers_[std::min(q->index, servers_.size() - 1)];
@@ -203,8 +206,9 @@ void DnsUpstream::Send(std::span<const uint8_t> query, DnsUpstreamTransport tran
     Finish(q, std::move(r));
   });
   loop_->Defer([this, q, alive] {
-    if (alive.expired() || !*alive.lock())
+    if (alive.expired() || !*alive.lock()) {
       return;
+    }
     Attempt(q);
   });
 }

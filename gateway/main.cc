@@ -33,12 +33,15 @@ int main(int argc, char** argv) {
       return 0;
     case Command::kHelp: {
       Command topic = Command::kHelp;
-      if (config.help_topic == "run")
+      if (config.help_topic == "run") {
         topic = Command::kRun;
-      if (config.help_topic == "serve")
+      }
+      if (config.help_topic == "serve") {
         topic = Command::kServe;
-      if (config.help_topic == "policy")
+      }
+      if (config.help_topic == "policy") {
         topic = Command::kPolicyExplain;
+      }
       std::fputs(msb::gateway::UsageText(topic).c_str(), stdout);
       return 0;
     }

@@ -51,10 +51,12 @@ Result<std::vector<SocketAddress>> ResolveHost(std::string_view spec, const std:
       continue;
     }
     bool seen = false;
-    for (const auto& o : out)
+    for (const auto& o : out) {
       seen |= o == a;
-    if (!seen)
+    }
+    if (!seen) {
       out.push_back(a);
+    }
   }
   freeaddrinfo(res);
   if (out.empty()) {
@@ -89,8 +91,9 @@ Result<std::vector<SocketAddress>> ParseNameserver(std::string_view spec) {
     if (!rest.empty()) {
       auto p =
           rest.size() > 1 && rest[0] == ':' ? ParseUint(rest.substr(1), 1, 65535) : std::nullopt;
-      if (!p)
+      if (!p) {
         return Invalid(spec);
+      }
       port = static_cast<uint16_t>(*p);
     }
     return std::vector<SocketAddress>{{*ip, port}};
@@ -104,8 +107,9 @@ Result<std::vector<SocketAddress>> ParseNameserver(std::string_view spec) {
       return Invalid(spec);  // an unbracketed IPv6 address with a port is ambiguous
     }
     auto p = ParseUint(spec.substr(colon + 1), 1, 65535);
-    if (!p)
+    if (!p) {
       return Invalid(spec);
+    }
     port = static_cast<uint16_t>(*p);
     host = spec.substr(0, colon);
   }

@@ -64,8 +64,9 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   policy::DnsSettings dns;
   if (!c.config_path.empty()) {
     auto config = LoadConfig(c.config_path);
-    if (!config.ok())
+    if (!config.ok()) {
       return config.status();
+    }
     options.config_policy = config.value().policy;
     dns = config.value().dns;
     if (config.value().max_connections && !c.max_connections_set) {
@@ -92,10 +93,12 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
         c.dns_nameservers.empty() ? dns.nameservers : c.dns_nameservers;
     for (const std::string& spec : specs) {
       auto servers = ParseNameserver(spec);
-      if (!servers.ok())
+      if (!servers.ok()) {
         return servers.status();
-      for (const SocketAddress& a : servers.value())
+      }
+      for (const SocketAddress& a : servers.value()) {
         d.nameservers.push_back(a);
+      }
     }
   }
   return setup;
@@ -122,7 +125,7 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
   audit.Emit(std::move(rec));
 }
 
-void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_status) {
+void EmitStop(AuditLog& audit, const char* reason, int exit_status) {
   // The gateway's own CPU time (children excluded): what a benchmark needs to say where the time
   // went, and a cheap health signal in production.
   rusage ru{};
@@ -134,7 +137,6 @@ void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_s
       .Int("exit_status", exit_status)
       .Int("cpu_user_ms", ms(ru.ru_utime))
       .Int("cpu_sys_ms", ms(ru.ru_stime));
-  (void)gw;
   audit.Emit(std::move(rec));
 }
 
@@ -144,13 +146,15 @@ class SignalWatcher final : public IoHandler {
   explicit SignalWatcher(std::function<void(const signalfd_siginfo&)> on_signal)
       : on_signal_(std::move(on_signal)) {}
   ~SignalWatcher() override {
-    if (fd_ >= 0)
+    if (fd_ >= 0) {
       close(fd_);
+    }
   }
   Status Init(EventLoop* loop, const sigset_t& set) {
     fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd_ < 0)
+    if (fd_ < 0) {
       return Status::Error(std::string("signalfd: ") + strerror(errno));
+    }
     return loop->Watch(fd_, EPOLLIN, this);
   }
   void OnIo(uint32_t) override {
@@ -170,81 +174,98 @@ sigset_t HandledSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
   sigaddset(&set, SIGPIPE);
-  for (int s : kForwardedSignals)
+  for (int s : kForwardedSignals) {
     sigaddset(&set, s);
+  }
   return set;
 }
 
-// Serve runs the loop until the gateway stops; it returns when `loop` was stopped.
-void Drain(EventLoop* loop, Gateway* gw) {
-  gw->Shutdown();
-  loop->RunOnce(Duration::zero());  // deferred session releases
+// Running is a started gateway; the gateway is destroyed before its loop.
+struct Running {
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<Gateway> gateway;
+};
+
+Result<Running> StartGateway(std::unique_ptr<stack::FrameDevice> device, const Setup& setup,
+                             AuditLog* audit) {
+  Running r;
+  auto loop = EventLoop::Create(SystemClock::Instance());
+  if (!loop.ok()) {
+    return loop.status();
+  }
+  r.loop = std::move(loop).value();
+  auto gw = Gateway::Create(r.loop.get(), std::move(device), setup.evaluator, audit, setup.gateway);
+  if (!gw.ok()) {
+    return gw.status();
+  }
+  r.gateway = std::move(gw).value();
+  return r;
 }
 
 }  // namespace
 
 int ExplainCommand(const CliConfig& c) {
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/false);
-  if (!setup.ok())
+  if (!setup.ok()) {
     return Fail(setup.error());
+  }
   auto target = policy::ParseExplainTarget(c.explain_target);
-  if (!target.ok())
+  if (!target.ok()) {
     return Fail(target.error());
+  }
   std::fputs(policy::ExplainDecision(*setup.value().evaluator, target.value()).c_str(), stdout);
   return 0;
 }
 
 int ServeCommand(const CliConfig& c) {
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
-  if (!setup.ok())
+  if (!setup.ok()) {
     return Fail(setup.error());
-  const std::shared_ptr<const policy::Evaluator>& ev = setup.value().evaluator;
+  }
   auto audit = AuditLog::Open(c.audit_log);
-  if (!audit.ok())
+  if (!audit.ok()) {
     return Fail(audit.error());
+  }
   auto device =
       c.tap_fd >= 0 ? stack::TapDevice::Adopt(c.tap_fd) : stack::TapDevice::Open(c.tap_name);
-  if (!device.ok())
+  if (!device.ok()) {
     return Fail(device.error());
+  }
   sigset_t set = HandledSignals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
-  auto loop = EventLoop::Create(SystemClock::Instance());
-  if (!loop.ok())
-    return Fail(loop.error(), 1);
-  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev, audit.value().get(),
-                            setup.value().gateway);
-  if (!gw.ok())
-    return Fail(gw.error(), 1);
-  const char* reason = "signal";
+  auto running = StartGateway(std::move(device).value(), setup.value(), audit.value().get());
+  if (!running.ok()) {
+    return Fail(running.error(), 1);
+  }
+  EventLoop& loop = *running.value().loop;
+  Gateway& gw = *running.value().gateway;
   SignalWatcher signals([&](const signalfd_siginfo& si) {
     if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
-      loop.value()->Stop();
+      loop.Stop();
     }
   });
-  Status st = signals.Init(loop.value().get(), set);
-  if (!st.ok())
+  if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
-  EmitStart(*audit.value(), "serve", *ev, gw.value()->dns());
-  spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
-  loop.value()->Run();
-  int status = 0;
-  if (gw.value()->device_failed()) {
-    reason = "device_closed";
-    status = 1;
   }
-  Drain(loop.value().get(), gw.value().get());
-  EmitStop(*audit.value(), *gw.value(), reason, status);
-  return status;
+  EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw.dns());
+  spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
+  loop.Run();
+  bool failed = gw.device_failed();
+  gw.Shutdown();
+  loop.RunOnce(Duration::zero());  // deferred session releases
+  EmitStop(*audit.value(), failed ? "device_closed" : "signal", failed ? 1 : 0);
+  return failed ? 1 : 0;
 }
 
 int RunCommand(const CliConfig& c) {
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
-  if (!setup.ok())
+  if (!setup.ok()) {
     return Fail(setup.error());
-  const std::shared_ptr<const policy::Evaluator>& ev = setup.value().evaluator;
+  }
   auto audit = AuditLog::Open(c.audit_log);
-  if (!audit.ok())
+  if (!audit.ok()) {
     return Fail(audit.error());
+  }
   sigset_t set = HandledSignals();
   sigset_t old;
   sigprocmask(SIG_BLOCK, &set, &old);
@@ -253,26 +274,28 @@ int RunCommand(const CliConfig& c) {
   spec.net = c.gateway.net;
   spec.argv = c.command_argv;
   auto child = StartSandbox(spec);
-  if (!child.ok())
+  if (!child.ok()) {
     return Fail(child.error());
+  }
   pid_t pid = child.value()->pid();
+  // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD.
   auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd());
-  if (!device.ok())
-    return Fail(device.error(), 1);  // the child dies with us (PDEATHSIG)
-  auto loop = EventLoop::Create(SystemClock::Instance());
-  if (!loop.ok())
-    return Fail(loop.error(), 1);
-  auto gw = Gateway::Create(loop.value().get(), std::move(device).value(), ev, audit.value().get(),
-                            setup.value().gateway);
-  if (!gw.ok())
-    return Fail(gw.error(), 1);
+  if (!device.ok()) {
+    return Fail(device.error(), 1);
+  }
+  auto running = StartGateway(std::move(device).value(), setup.value(), audit.value().get());
+  if (!running.ok()) {
+    return Fail(running.error(), 1);
+  }
+  EventLoop& loop = *running.value().loop;
+  Gateway& gw = *running.value().gateway;
   int exit_status = -1;
   SignalWatcher signals([&](const signalfd_siginfo& si) {
     if (si.ssi_signo == SIGCHLD) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) {
         exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        loop.value()->Stop();
+        loop.Stop();
       }
       return;
     }
@@ -285,14 +308,14 @@ int RunCommand(const CliConfig& c) {
       kill(pid, static_cast<int>(si.ssi_signo));
     }
   });
-  Status st = signals.Init(loop.value().get(), set);
-  if (!st.ok())
+  if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
-  EmitStart(*audit.value(), "run", *ev, gw.value()->dns());
-  st = child.value()->Release();
-  if (!st.ok())
+  }
+  EmitStart(*audit.value(), "run", *setup.value().evaluator, gw.dns());
+  if (Status st = child.value()->Release(); !st.ok()) {
     return Fail(st.message(), 1);
-  loop.value()->Run();
+  }
+  loop.Run();
   if (exit_status < 0) {
     // The device failed before CMD exited: CMD has lost its network; end it rather than leave it
     // running unguarded.
@@ -302,9 +325,9 @@ int RunCommand(const CliConfig& c) {
     exit_status = 1;
   }
   // Flows the command closed on its way out still need their FINs forwarded upstream.
-  gw.value()->DrainAndShutdown(std::chrono::seconds(2));
-  loop.value()->RunOnce(Duration::zero());
-  EmitStop(*audit.value(), *gw.value(), "command_exited", exit_status);
+  gw.DrainAndShutdown(std::chrono::seconds(2));
+  loop.RunOnce(Duration::zero());
+  EmitStop(*audit.value(), "command_exited", exit_status);
   sigprocmask(SIG_SETMASK, &old, nullptr);
   return exit_status;
 }

@@ -67,11 +67,13 @@ bool SendMessage(int sock, const std::string& msg, int fd) {
 std::string SetIfFlagsUp(int s, const char* name) {
   ifreq ifr{};
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
     return Errno("SIOCGIFFLAGS");
+  }
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
     return Errno("SIOCSIFFLAGS");
+  }
   return {};
 }
 
@@ -85,44 +87,53 @@ sockaddr_in Sin(const IpAddress& ip) {
 // ConfigureTap creates the TAP inside the new namespace and gives it the guest's configuration.
 std::string ConfigureTap(const SandboxSpec& spec, int* tap_fd) {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
+  if (fd < 0) {
     return Errno("open /dev/net/tun");
+  }
   ifreq ifr{};
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", spec.interface_name.c_str());
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     return Errno("TUNSETIFF");
+  }
   *tap_fd = fd;
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0)
+  if (s < 0) {
     return Errno("socket");
+  }
   std::string err = SetIfFlagsUp(s, "lo");
-  if (!err.empty())
+  if (!err.empty()) {
     return "lo: " + err;
+  }
   const char* name = spec.interface_name.c_str();
   ifreq req{};
   std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name);
   req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
   std::memcpy(req.ifr_hwaddr.sa_data, spec.net.guest_mac.data(), 6);
-  if (ioctl(s, SIOCSIFHWADDR, &req) < 0)
+  if (ioctl(s, SIOCSIFHWADDR, &req) < 0) {
     return Errno("SIOCSIFHWADDR");
+  }
   req = ifreq{};
   std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name);
   req.ifr_mtu = spec.net.mtu;
-  if (ioctl(s, SIOCSIFMTU, &req) < 0)
+  if (ioctl(s, SIOCSIFMTU, &req) < 0) {
     return Errno("SIOCSIFMTU");
+  }
   sockaddr_in addr = Sin(spec.net.guest_v4);
   std::memcpy(&req.ifr_addr, &addr, sizeof(addr));
-  if (ioctl(s, SIOCSIFADDR, &req) < 0)
+  if (ioctl(s, SIOCSIFADDR, &req) < 0) {
     return Errno("SIOCSIFADDR");
+  }
   uint32_t mask = ~uint32_t{0} << (32 - spec.net.v4_prefix_len);
   sockaddr_in netmask = Sin(IpAddress::V4(mask));
   std::memcpy(&req.ifr_netmask, &netmask, sizeof(netmask));
-  if (ioctl(s, SIOCSIFNETMASK, &req) < 0)
+  if (ioctl(s, SIOCSIFNETMASK, &req) < 0) {
     return Errno("SIOCSIFNETMASK");
+  }
   err = SetIfFlagsUp(s, name);
-  if (!err.empty())
+  if (!err.empty()) {
     return err;
+  }
   // IPv6 arrives with the VM front-end issue; until then the guest has no IPv6 at all, so IPv6
   // attempts fail at once (ENETUNREACH) and Happy Eyeballs falls back to IPv4 without waiting.
   std::string sysctl = "/proc/sys/net/ipv6/conf/" + spec.interface_name + "/disable_ipv6";
@@ -139,16 +150,18 @@ std::string ConfigureTap(const SandboxSpec& spec, int* tap_fd) {
   rt.rt_flags = RTF_UP | RTF_GATEWAY;
   std::string dev = spec.interface_name;
   rt.rt_dev = dev.data();
-  if (ioctl(s, SIOCADDRT, &rt) < 0)
+  if (ioctl(s, SIOCADDRT, &rt) < 0) {
     return Errno("SIOCADDRT (default route)");
+  }
   close(s);
   return {};
 }
 
 std::string WriteFile(const std::string& path, const std::string& content) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
+  if (fd < 0) {
     return Errno(("create " + path).c_str());
+  }
   bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   close(fd);
   return ok ? std::string() : Errno(("write " + path).c_str());
@@ -170,16 +183,18 @@ std::string DropCapabilities() {
   (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) < 0)
+  if (syscall(SYS_capget, &hdr, data) < 0) {
     return Errno("capget");
+  }
   for (int cap : kDroppedCaps) {
     uint32_t bit = 1u << (cap % 32);
     data[cap / 32].effective &= ~bit;
     data[cap / 32].permitted &= ~bit;
     data[cap / 32].inheritable &= ~bit;
   }
-  if (syscall(SYS_capset, &hdr, data) < 0)
+  if (syscall(SYS_capset, &hdr, data) < 0) {
     return Errno("capset");
+  }
   return {};
 }
 
@@ -200,19 +215,23 @@ std::string DropCapabilities() {
   }
   int tap = -1;
   std::string err = ConfigureTap(spec, &tap);
-  if (!err.empty())
+  if (!err.empty()) {
     ChildFail(sock, "configuring the sandbox interface: " + err);
+  }
   // A sysfs of the new namespace, so /sys/class/net shows the sandbox's interfaces, not the host's.
   if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
     ChildFail(sock, Errno("mount sysfs for the sandbox"));
   }
   err = BindOver(tmpdir + "/resolv.conf", "/etc/resolv.conf");
-  if (err.empty())
+  if (err.empty()) {
     err = BindOver(tmpdir + "/hosts", "/etc/hosts");
-  if (!err.empty())
+  }
+  if (!err.empty()) {
     ChildFail(sock, err);
-  if (!SendMessage(sock, "K", tap))
+  }
+  if (!SendMessage(sock, "K", tap)) {
     _exit(2);
+  }
   close(tap);
   char go = 0;
   if (read(sock, &go, 1) != 1 || go != 'G') {
@@ -228,8 +247,9 @@ std::string DropCapabilities() {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   std::vector<char*> argv;
-  for (const std::string& a : spec.argv)
+  for (const std::string& a : spec.argv) {
     argv.push_back(const_cast<char*>(a.c_str()));
+  }
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());
   std::fprintf(stderr, "msb-gateway: cannot run \"%s\": %s\n", argv[0], strerror(errno));
@@ -249,10 +269,12 @@ std::string HostsFile(const SandboxSpec& spec) {
 }  // namespace
 
 SandboxChild::~SandboxChild() {
-  if (tap_fd_ >= 0)
+  if (tap_fd_ >= 0) {
     close(tap_fd_);
-  if (control_fd_ >= 0)
+  }
+  if (control_fd_ >= 0) {
     close(control_fd_);
+  }
 }
 
 int SandboxChild::TakeTapFd() {
@@ -282,8 +304,9 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   };
   std::string err =
       WriteFile(tmpdir + "/resolv.conf", "nameserver " + spec.net.gateway_v4.ToString() + "\n");
-  if (err.empty())
+  if (err.empty()) {
     err = WriteFile(tmpdir + "/hosts", HostsFile(spec));
+  }
   if (!err.empty()) {
     cleanup();
     return Status::Error(err);
@@ -325,8 +348,9 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   if (n <= 0 || buf[0] != 'K' || tap < 0) {
     std::string msg = n > 1 && buf[0] == 'E' ? std::string(buf + 1, static_cast<size_t>(n - 1))
                                              : std::string("the sandbox child failed to start");
-    if (tap >= 0)
+    if (tap >= 0) {
       close(tap);
+    }
     close(sv[0]);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -400,14 +400,8 @@ void TcpSession::Finish(const char* reason, bool reset_upstream, bool abort_gues
     guest_->Abort();
   }
   // Every allowed flow ends with exactly one flow.close, connected or not.
-  AuditRecord rec("flow.close");
-  rec.Flow(Flow())
-      .json()
-      .Str("reason", reason)
-      .Uint("bytes_up", bytes_up_)
-      .Uint("bytes_down", bytes_down_)
-      .Int("duration_ms", ToMillis(gw_->loop().clock().Now() - started_));
-  gw_->audit().Emit(std::move(rec));
+  gw_->audit().Emit(FlowCloseRecord(Flow(), reason, bytes_up_, bytes_down_,
+                                    ToMillis(gw_->loop().clock().Now() - started_)));
   gw_->ReleaseSession(flow_id_);
 }
 

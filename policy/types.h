@@ -59,8 +59,9 @@ class ProtocolSet {
   ProtocolSet() = default;
   static ProtocolSet Of(std::initializer_list<Protocol> ps) {
     ProtocolSet s;
-    for (Protocol p : ps)
+    for (Protocol p : ps) {
       s.Add(p);
+    }
     return s;
   }
   void Add(Protocol p) { bits_ = static_cast<uint8_t>(bits_ | (1u << static_cast<unsigned>(p))); }

@@ -41,6 +41,16 @@ def connect(host, port, timeout):
         s.close()
 
 
+def read_all(s):
+    """Reads until the peer closes."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -100,12 +110,7 @@ def main():
         s = socket.create_connection((host, port), timeout=30)
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
-        reply = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_all(s)
         s.close()
         expect = "%d %s" % (size, hashlib.sha256(data).hexdigest())
         print("match" if reply.decode().strip() == expect else "mismatch " + reply.decode())
@@ -128,13 +133,7 @@ def main():
             s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         ok = 0
         for s in socks:
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            ok += data.startswith(b"HTTP/1.1 200")
+            ok += read_all(s).startswith(b"HTTP/1.1 200")
             s.close()
         print("ok %d" % ok)
     elif cmd == "udp":
@@ -160,12 +159,7 @@ def main():
         s = socket.create_connection((host, port), timeout=10)
         s.sendall(wire)
         s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_all(s)
         answers = {}
         while len(data) >= 2:
             n = struct.unpack("!H", data[:2])[0]

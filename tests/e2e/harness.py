@@ -14,6 +14,7 @@ does not forward, so a destination it does not hold is silently dropped. A gatew
 10.x or a public address therefore reaches nothing outside this machine. Canary addresses log every
 connection that reaches them; deny tests assert the log stays empty.
 """
+import atexit
 import json
 import os
 import random
@@ -251,3 +252,16 @@ class World:
 
     def path(self, name):
         return os.path.join(self.tmp, name)
+
+
+_SHARED = None
+
+
+def shared_world():
+    """The suite's one World: built on first use, torn down when the interpreter exits (also
+    when a test fails), so every suite module needs only `WORLD = shared_world()`."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = World(os.environ["MSB_GATEWAY"]).__enter__()
+        atexit.register(_SHARED.close)
+    return _SHARED

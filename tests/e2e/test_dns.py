@@ -11,19 +11,14 @@ import time
 import unittest
 
 from harness import (CANARIES, DEAD_DNS, DNS1, DNS2, DNS_TTL, GATEWAY_IP, PYTHON, SERVER,
-                     SERVER2, World)
+                     SERVER2, shared_world)
 
 WORLD = None
 
 
 def setUpModule():
     global WORLD
-    WORLD = World(os.environ["MSB_GATEWAY"]).__enter__()
-
-
-def tearDownModule():
-    if WORLD:
-        WORLD.close()
+    WORLD = shared_world()
 
 
 def dig(*args, flags=()):

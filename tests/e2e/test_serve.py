@@ -10,19 +10,14 @@ import subprocess
 import time
 import unittest
 
-from harness import CANARIES, DNS1, GATEWAY_IP, SERVER, World, sh
+from harness import CANARIES, DNS1, GATEWAY_IP, SERVER, sh, shared_world
 
 WORLD = None
 
 
 def setUpModule():
     global WORLD
-    WORLD = World(os.environ["MSB_GATEWAY"]).__enter__()
-
-
-def tearDownModule():
-    if WORLD:
-        WORLD.close()
+    WORLD = shared_world()
 
 
 class ServeTest(unittest.TestCase):

@@ -10,19 +10,14 @@ import os
 import random
 import unittest
 
-from harness import CANARIES, GATEWAY_IP, SERVER, SERVER2, BLACKHOLE, World
+from harness import CANARIES, GATEWAY_IP, SERVER, SERVER2, BLACKHOLE, shared_world
 
 WORLD = None
 
 
 def setUpModule():
     global WORLD
-    WORLD = World(os.environ["MSB_GATEWAY"]).__enter__()
-
-
-def tearDownModule():
-    if WORLD:
-        WORLD.close()
+    WORLD = shared_world()
 
 
 def expected_sha(n, seed=1):

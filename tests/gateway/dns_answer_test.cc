@@ -29,8 +29,9 @@ ResourceRecord Cname(std::string name, std::string target, uint32_t ttl) {
 
 std::vector<std::string> Strings(const std::vector<IpAddress>& v) {
   std::vector<std::string> out;
-  for (const auto& ip : v)
+  for (const auto& ip : v) {
     out.push_back(ip.ToString());
+  }
   return out;
 }
 

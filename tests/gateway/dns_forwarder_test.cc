@@ -57,11 +57,13 @@ class FakeResolver final : public IoHandler {
     sockaddr_in from{};
     socklen_t len = sizeof(from);
     ssize_t n = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n <= 12)
+    if (n <= 12) {
       return;
+    }
     ++queries;
-    if (silent)
+    if (silent) {
       return;
+    }
     std::vector<uint8_t> r = Answer({buf, static_cast<size_t>(n)});
     if (r.size() > 512) {
       r.resize(question_end(r));
@@ -102,8 +104,9 @@ class FakeResolver final : public IoHandler {
     explicit Tcp(FakeResolver* r) : self(r) {}
     void OnIo(uint32_t) override {
       int c = accept4(self->lfd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (c < 0)
+      if (c < 0) {
         return;
+      }
       self->conns_.push_back(std::make_unique<Conn>(self, c));
       EXPECT_TRUE(self->loop_->Watch(c, EPOLLIN, self->conns_.back().get()).ok());
     }
@@ -138,16 +141,18 @@ class FakeResolver final : public IoHandler {
         rr.insert(rr.end(), chunk, 'x');
         left -= chunk;
       }
-      if (extra_txt % 255 == 0)
+      if (extra_txt % 255 == 0) {
         rr.push_back(0);
+      }
       r.insert(r.end(), rr.begin(), rr.end());
     }
     return r;
   }
   static size_t question_end(const std::vector<uint8_t>& m) {
     size_t i = 12;
-    while (i < m.size() && m[i] != 0)
+    while (i < m.size() && m[i] != 0) {
       i += m[i] + 1u;
+    }
     return i + 5;
   }
 
@@ -174,8 +179,9 @@ std::vector<uint8_t> QueryBytes(const std::string& name, uint16_t qtype, uint16_
   size_t start = 0;
   while (start <= name.size()) {
     size_t dot = name.find('.', start);
-    if (dot == std::string::npos)
+    if (dot == std::string::npos) {
       dot = name.size();
+    }
     q.push_back(static_cast<uint8_t>(dot - start));
     q.insert(q.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
              name.begin() + static_cast<std::ptrdiff_t>(dot));
@@ -244,8 +250,9 @@ class DnsForwarderTest : public ::testing::Test {
   }
   std::vector<std::string> Pins(const std::string& name) {
     std::vector<std::string> out;
-    for (const auto& ip : pins_->AddressesFor(name, IpFamily::kV4))
+    for (const auto& ip : pins_->AddressesFor(name, IpFamily::kV4)) {
       out.push_back(ip.ToString());
+    }
     return out;
   }
   std::string AuditText() {

@@ -16,8 +16,9 @@ class CountingHandler : public IoHandler {
   void OnIo(uint32_t events) override {
     ++calls;
     last = events;
-    if (on_io)
+    if (on_io) {
       on_io();
+    }
   }
   int calls = 0;
   uint32_t last = 0;

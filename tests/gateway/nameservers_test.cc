@@ -8,8 +8,9 @@ namespace {
 
 std::string One(std::string_view spec) {
   auto r = ParseNameserver(spec);
-  if (!r.ok())
+  if (!r.ok()) {
     return "error: " + r.error();
+  }
   return r.value().empty() ? "none" : r.value()[0].ToString();
 }
 

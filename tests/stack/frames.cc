@@ -108,8 +108,9 @@ std::vector<uint8_t> UdpFrame(const SocketAddress& src, const SocketAddress& dst
   Put16(&u, 0);
   u.insert(u.end(), payload.begin(), payload.end());
   uint16_t c = InternetChecksum(u, PseudoHeaderSum(src.ip, dst.ip, 17, u.size()));
-  if (c == 0)
+  if (c == 0) {
     c = 0xffff;
+  }
   u[6] = static_cast<uint8_t>(c >> 8);
   u[7] = static_cast<uint8_t>(c);
   return EthernetFrame(kGatewayMac, kGuestMac, 0x0800, Ipv4Packet(src.ip, dst.ip, 17, u));

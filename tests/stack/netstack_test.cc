@@ -113,8 +113,9 @@ class NetstackTest : public ::testing::Test {
           answered = true;
         }
       }
-      if (!answered)
+      if (!answered) {
         break;
+      }
       std::erase_if(dev_.out, [](const auto& f) { return ParseFrame(f).ethertype == 0x0806; });
       ASSERT_TRUE(ns_->OnDeviceReadable());
     }
@@ -124,8 +125,9 @@ class NetstackTest : public ::testing::Test {
     std::vector<Parsed> out;
     for (const auto& f : dev_.out) {
       Parsed p = ParseFrame(f);
-      if (p.ethertype == 0x0800)
+      if (p.ethertype == 0x0800) {
         out.push_back(p);
+      }
     }
     dev_.out.clear();
     return out;
@@ -148,8 +150,9 @@ class NetstackTest : public ::testing::Test {
     EXPECT_TRUE(ns_->ResolveSyn(rec_.syns.back().first, SynOutcome::kAccept));
     auto out = TakeOut();
     EXPECT_EQ(out.size(), 1u);
-    if (out.size() != 1 || !out[0].tcp)
+    if (out.size() != 1 || !out[0].tcp) {
       return nullptr;
+    }
     const TcpSegment& synack = *out[0].tcp;
     EXPECT_EQ(synack.flags & (kSyn | kAck), kSyn | kAck);
     EXPECT_EQ(synack.src, dst);  // replies impersonate the original destination
@@ -278,8 +281,9 @@ TEST_F(NetstackTest, UnconsumedDataClosesTheWindow) {
     seq += 1024;
     Send(TcpFrame(d));
     for (const Parsed& p : TakeOut()) {
-      if (p.tcp)
+      if (p.tcp) {
         last_window = p.tcp->window;
+      }
     }
   }
   EXPECT_EQ(c->ReadableBytes(), 40u * 1024);
