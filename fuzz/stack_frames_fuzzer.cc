@@ -57,7 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 256 * 1024) {
     return 0;
   }
-  msb::FakeClock clock;
+  // One clock for the whole process: lwIP's timer list is process-wide, so time must never run
+  // backwards from one input to the next.
+  static msb::FakeClock clock;
   Device dev;
   Delegate del;
   auto ns = Netstack::Create(NetstackConfig{}, &dev, clock, &del);
