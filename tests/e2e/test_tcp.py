@@ -197,6 +197,25 @@ class RunCommandTest(unittest.TestCase):
         self.assertEqual(starts[0]["rules"], ["allow@host:tcp+udp:53", "allow@public"])
         self.assertEqual(r.events("gateway.stop")[0]["exit_status"], 0)
 
+    def test_signals_are_forwarded_and_status_propagates(self):
+        import signal
+        import subprocess
+        import time
+        audit = WORLD.path("signal-audit.jsonl")
+        p = subprocess.Popen([WORLD.gateway, "run", "--dns-nameserver", "198.51.100.53",
+                              "--audit-log", audit, "--", "sleep", "30"])
+        time.sleep(1)
+        start = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=10), 128 + signal.SIGTERM)  # sleep died of SIGTERM
+        self.assertLess(time.monotonic() - start, 5)
+        import json
+        stop = [json.loads(line) for line in open(audit)][-1]
+        self.assertEqual((stop["event"], stop["exit_status"]), ("gateway.stop", 143))
+        r = WORLD.run(["/nonexistent/command"])
+        self.assertEqual(r.returncode, 127, r)
+        self.assertIn("cannot run", r.stderr)
+
     def test_sandbox_cannot_leave_its_namespace(self):
         r = WORLD.run(["sh", "-c", "ip link set eth0 down; echo rc=$?"])
         self.assertIn("rc=2", r.stdout)  # no CAP_NET_ADMIN: "Operation not permitted"
