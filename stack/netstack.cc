@@ -73,6 +73,17 @@ Netstack* Netstack::Instance() {
   return g_instance;
 }
 
+size_t Netstack::TcpPcbCount() const {
+  size_t n = 0;
+  for (const tcp_pcb* pcb = tcp_active_pcbs; pcb != nullptr; pcb = pcb->next) {
+    ++n;
+  }
+  for (const tcp_pcb* pcb = tcp_tw_pcbs; pcb != nullptr; pcb = pcb->next) {
+    ++n;
+  }
+  return n;
+}
+
 Netstack::Netstack(const NetstackConfig& config, FrameDevice* device, const Clock& clock,
                    Delegate* delegate)
     : config_(config), device_(device), clock_(clock), delegate_(delegate) {}

@@ -103,6 +103,10 @@ class Netstack {
   void SendUdp(const SocketAddress& from, const SocketAddress& to,
                std::span<const uint8_t> payload);
 
+  // TcpPcbCount counts lwIP's TCP connections (active and TIME_WAIT, not the listener): what a
+  // leak check compares against the sessions the gateway believes are open.
+  size_t TcpPcbCount() const;
+
   const NetstackConfig& config() const { return config_; }
   const NetstackStats& stats() const { return stats_; }
   NetstackStats& mutable_stats() { return stats_; }

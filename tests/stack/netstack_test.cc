@@ -169,7 +169,14 @@ class NetstackTest : public ::testing::Test {
     return rec_.accepted.empty() ? nullptr : rec_.accepted.back().get();
   }
 
-  FakeClock clock_;
+  // lwIP's timer list is process-wide: every test shares one clock so time never runs backwards
+  // from one test to the next.
+  static FakeClock& SharedClock() {
+    static FakeClock clock;
+    return clock;
+  }
+
+  FakeClock& clock_ = SharedClock();
   FakeDevice dev_;
   Recorder rec_;
   std::unique_ptr<Netstack> ns_;
@@ -332,6 +339,72 @@ TEST_F(NetstackTest, GuestRstReportsGone) {
   ASSERT_EQ(rec_.gone.size(), 1u);
   EXPECT_TRUE(rec_.gone[0]);
   EXPECT_FALSE(c->alive());
+}
+
+TEST_F(NetstackTest, ClosedConnectionsLeaveNoPcbs) {
+  // Guest closes first, then we do: LAST_ACK, then gone at the guest's ACK.
+  uint32_t snext = 0;
+  GuestTcp* c = Handshake(40020, {kServer, 80}, &snext);
+  ASSERT_NE(c, nullptr);
+  TcpSegment seg;
+  seg.src = {kGuest, 40020};
+  seg.dst = {kServer, 80};
+  seg.seq = 1001;
+  seg.ack = snext;
+  seg.flags = kAck | kFin;
+  Send(TcpFrame(seg));
+  EXPECT_TRUE(c->ReadEof());
+  c->ShutdownWrite();
+  c->Flush();
+  TakeOut();
+  seg.seq = 1002;
+  seg.ack = snext + 1;
+  seg.flags = kAck;
+  Send(TcpFrame(seg));
+  EXPECT_EQ(ns_->TcpPcbCount(), 0u);
+  ASSERT_EQ(rec_.gone.size(), 1u);
+  EXPECT_FALSE(rec_.gone[0]);  // an orderly end
+  rec_.accepted.clear();
+
+  // We close first: the guest's FIN+ACK puts the pcb in TIME_WAIT, which lwIP ends after 2 MSL.
+  rec_.syns.clear();
+  c = Handshake(40021, {kServer, 80}, &snext);
+  ASSERT_NE(c, nullptr);
+  c->ShutdownWrite();
+  c->Flush();
+  TakeOut();
+  seg.src = {kGuest, 40021};
+  seg.seq = 1001;
+  seg.ack = snext + 1;
+  seg.flags = kAck | kFin;
+  Send(TcpFrame(seg));
+  TakeOut();              // lwIP's ACK of that FIN
+  rec_.accepted.clear();  // the session lets go; lwIP keeps the TIME_WAIT pcb
+  EXPECT_EQ(ns_->TcpPcbCount(), 1u);
+  for (int i = 0; i < 4 * 130; ++i) {  // 2 MSL = 120 s, in lwIP's 250 ms timer steps
+    clock_.Advance(std::chrono::milliseconds(250));
+    ns_->RunTimers();
+  }
+  EXPECT_EQ(ns_->TcpPcbCount(), 0u);
+
+  // Dropped with unread data: RST at once, nothing left.
+  rec_.syns.clear();
+  c = Handshake(40022, {kServer, 80}, &snext);
+  ASSERT_NE(c, nullptr);
+  seg.src = {kGuest, 40022};
+  seg.seq = 1001;
+  seg.ack = snext;
+  seg.flags = kAck;
+  seg.payload = {'u', 'n', 'r', 'e', 'a', 'd'};
+  Send(TcpFrame(seg));
+  TakeOut();
+  rec_.accepted.clear();
+  bool rst = false;
+  for (const Parsed& p : TakeOut()) {
+    rst |= p.tcp && (p.tcp->flags & kRst);
+  }
+  EXPECT_TRUE(rst);
+  EXPECT_EQ(ns_->TcpPcbCount(), 0u);
 }
 
 TEST_F(NetstackTest, HandshakeNeverCompletedIsReportedFailed) {
