@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -35,7 +36,7 @@ TEST(AuditRecordTest, TimestampIsUtcIso8601WithMillis) {
 }
 
 TEST(AuditLogTest, WritesOneLinePerEventToA0600File) {
-  std::string path = ::testing::TempDir() + "/audit_test.jsonl";
+  std::string path = ::testing::TempDir() + "/audit_test." + std::to_string(getpid()) + ".jsonl";
   std::remove(path.c_str());
   {
     auto log = AuditLog::Open(path);

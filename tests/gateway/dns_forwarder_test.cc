@@ -200,11 +200,15 @@ class DnsForwarderTest : public ::testing::Test {
   void SetUp() override {
     loop_ = EventLoop::Create(SystemClock::Instance()).value();
     primary_ = std::make_unique<FakeResolver>(loop_.get());
-    audit_path_ = ::testing::TempDir() + "/dns_forwarder_test.jsonl";
+    // One file per test and process: ctest runs the cases of this binary in parallel.
+    audit_path_ = ::testing::TempDir() + "/dns_forwarder_test." +
+                  ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." +
+                  std::to_string(getpid()) + ".jsonl";
     std::remove(audit_path_.c_str());
     audit_ = AuditLog::Open(audit_path_).value();
     pins_ = std::make_unique<policy::PinSet>(SystemClock::Instance());
   }
+  void TearDown() override { std::remove(audit_path_.c_str()); }
   void Make(std::vector<std::string> rules, std::vector<SocketAddress> servers = {},
             bool rebind = true) {
     policy::PolicyOptions opts;
