@@ -30,6 +30,16 @@ AuditRecord& AuditRecord::Flow(const AuditFlow& flow) {
   return *this;
 }
 
+void AddRuleFields(JsonWriter& json, const policy::Policy& policy, const policy::Decision& decision,
+                   std::string_view no_rule_text) {
+  if (decision.rule_index) {
+    json.Uint("rule", *decision.rule_index)
+        .Str("rule_text", policy::RuleToString(policy.rules[*decision.rule_index]));
+  } else {
+    json.Null("rule").Str("rule_text", no_rule_text);
+  }
+}
+
 AuditRecord FlowCloseRecord(const AuditFlow& flow, std::string_view reason, uint64_t bytes_up,
                             uint64_t bytes_down, int64_t duration_ms) {
   AuditRecord rec("flow.close");

@@ -12,6 +12,7 @@
 #include "base/ip_address.h"
 #include "base/json_writer.h"
 #include "base/status.h"
+#include "policy/evaluator.h"
 
 namespace msb::gateway {
 
@@ -36,6 +37,11 @@ class AuditRecord {
  private:
   JsonWriter json_;
 };
+
+// AddRuleFields writes "rule" (the deciding rule's 0-based index, or null) and "rule_text" (the
+// rule in canonical form, or `no_rule_text` when a default or the gateway decided).
+void AddRuleFields(JsonWriter& json, const policy::Policy& policy, const policy::Decision& decision,
+                   std::string_view no_rule_text);
 
 // FlowCloseRecord starts the "flow.close" record every allowed TCP flow ends with (callers may
 // add fields before emitting it).

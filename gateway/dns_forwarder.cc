@@ -251,12 +251,7 @@ void DnsForwarder::Complete(std::shared_ptr<Pending> p, std::vector<uint8_t>&& r
   }
   j.Str("name", q.question.name).Str("type", dns::TypeName(q.question.qtype));
   j.Str("action", policy::ActionName(p->decision.action));
-  if (p->decision.rule_index) {
-    j.Uint("rule", *p->decision.rule_index)
-        .Str("rule_text", policy::RuleToString(policy_->policy().rules[*p->decision.rule_index]));
-  } else {
-    j.Null("rule").Str("rule_text", "default egress");
-  }
+  AddRuleFields(j, policy_->policy(), p->decision, "default egress");
   if (p->upstream.empty()) {
     j.Null("upstream");
   } else {

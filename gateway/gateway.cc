@@ -139,13 +139,8 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
   } else {
     j.Null("group");
   }
-  if (decision.rule_index) {
-    j.Uint("rule", *decision.rule_index)
-        .Str("rule_text", policy::RuleToString(policy_->policy().rules[*decision.rule_index]));
-  } else {
-    // With a reason, the gateway decided (DNS interception, a limit), not a policy default.
-    j.Null("rule").Str("rule_text", reason.empty() ? "default egress" : "gateway");
-  }
+  // With a reason, the gateway decided (DNS interception, a limit), not a policy default.
+  AddRuleFields(j, policy_->policy(), decision, reason.empty() ? "default egress" : "gateway");
   if (!reason.empty()) {
     j.Str("reason", reason);
   }

@@ -67,12 +67,13 @@ class TcpAcceptor {
  private:
   struct Pending {
     FlowTuple tuple;
+    Ip4Packet packet;     // the held SYN's validated header fields
     pbuf* syn = nullptr;  // the held SYN, full IP packet
     std::unique_ptr<GuestTcp> conn;
   };
   static err_t PassiveOpen(u8_t id, tcp_pcb_listen* lpcb, tcp_pcb* cpcb);
   static err_t Accept(void* arg, tcp_pcb* newpcb, err_t err);
-  void Deliver(pbuf* p, netif* inp, uint16_t listen_port);
+  void Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, uint16_t listen_port);
   bool HasLiveConnection(const FlowTuple& tuple) const;
 
   Netstack* stack_;

@@ -90,14 +90,7 @@ bool TcpAcceptor::HasLiveConnection(const FlowTuple& tuple) const {
   return false;
 }
 
-void TcpAcceptor::Deliver(pbuf* p, netif* inp, uint16_t listen_port) {
-  Ip4Packet pkt;
-  const auto* h = static_cast<const ip_hdr*>(p->payload);
-  pkt.header_len = static_cast<uint16_t>(IPH_HL_BYTES(h));
-  pkt.total_len = lwip_ntohs(IPH_LEN(h));
-  pkt.protocol = IP_PROTO_TCP;
-  pkt.src = IpAddress::V4(lwip_ntohl(h->src.addr));
-  pkt.dst = IpAddress::V4(lwip_ntohl(h->dest.addr));
+void TcpAcceptor::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, uint16_t listen_port) {
   listener_->local_port = listen_port;
   DeliverToTcpInput(p, inp, pkt);
   listener_->local_port = 0;
@@ -121,7 +114,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   }
   bool pure_syn = (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
   if (!pure_syn) {
-    Deliver(p, inp, 0);  // established flows, or an RST from lwIP for strays
+    Deliver(p, inp, pkt, 0);  // established flows, or an RST from lwIP for strays
     return;
   }
   // A SYN starts a policy decision and an upstream connect: verify its checksum first (lwIP
@@ -133,7 +126,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   }
   FlowTuple tuple{Transport::kTcp, {pkt.src, sport}, {pkt.dst, dport}};
   if (HasLiveConnection(tuple)) {
-    Deliver(p, inp, 0);  // a SYN inside an existing connection: lwIP's job
+    Deliver(p, inp, pkt, 0);  // a SYN inside an existing connection: lwIP's job
     return;
   }
   // lwIP will not reuse a 4-tuple still in TIME_WAIT for a new SYN; the guest's new connection
@@ -156,7 +149,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   uint64_t id = next_id_++;
   SynVerdict verdict = stack_->delegate()->OnTcpSyn(id, tuple);
   if (verdict == SynVerdict::kReject) {
-    Deliver(p, inp, 0);  // no listener on the port: lwIP answers RST
+    Deliver(p, inp, pkt, 0);  // no listener on the port: lwIP answers RST
     return;
   }
   pbuf* copy = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
@@ -168,6 +161,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   ++stack_->mutable_stats().syns_held;
   Pending& pending = pending_[id];
   pending.tuple = tuple;
+  pending.packet = pkt;
   pending.syn = copy;
   by_tuple_[tuple] = id;
 }
@@ -179,10 +173,12 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
   }
   pbuf* syn = it->second.syn;
   it->second.syn = nullptr;
+  // A copy: the entry may be erased below, or by a callback while the SYN is in tcp_input.
+  const Ip4Packet packet = it->second.packet;
   netif* inp = &stack_->lwip()->nif;
   if (outcome == SynOutcome::kAccept) {
     injecting_ = syn_id;
-    Deliver(syn, inp, it->second.tuple.dest.port);
+    Deliver(syn, inp, packet, it->second.tuple.dest.port);
     injecting_ = 0;
     it = pending_.find(syn_id);
     if (it != pending_.end() && it->second.conn != nullptr) {
@@ -197,7 +193,7 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
   by_tuple_.erase(it->second.tuple);
   pending_.erase(it);
   if (outcome == SynOutcome::kRefuse) {
-    Deliver(syn, inp, 0);
+    Deliver(syn, inp, packet, 0);
   } else {
     icmp_dest_unreach(syn, ICMP_DUR_HOST);
     pbuf_free(syn);
