@@ -290,6 +290,35 @@ Status UnknownFlag(std::string_view flag, Command command) {
   return Status::Error(msg + "; see msb-gateway help");
 }
 
+// UnknownShortFlag: msb-gateway has no single-dash flags but -h. A word like "-p" before the
+// command is a mistyped flag, never the command to run (that needs "--" first).
+Status UnknownShortFlag(std::string_view word, Command command) {
+  std::string msg = "unknown flag \"" + std::string(word) + "\"";
+  std::string_view bare = word;
+  while (!bare.empty() && bare.front() == '-') {
+    bare.remove_prefix(1);
+  }
+  std::string as_long = "--" + std::string(bare);
+  if (word == "-p") {
+    msg += " (publishing ports, -p/--publish, is not supported yet)";
+  } else if (as_long.size() > 3) {
+    std::vector<std::string_view> names;
+    for (const FlagSpec& f : Flags()) {
+      if ((f.commands & CommandBit(command)) != 0) {
+        names.push_back(f.name);
+      }
+    }
+    if (auto s = Suggest(as_long, names, 2)) {
+      msg += " (did you mean \"" + std::string(*s) + "\"?)";
+    }
+  }
+  msg += "; flags are long (--name) except -h";
+  if (command == Command::kRun) {
+    msg += ", and a command that starts with \"-\" goes after \"--\"";
+  }
+  return Status::Error(msg + "; see msb-gateway help");
+}
+
 Status Validate(CliConfig* c) {
   if (c->command == Command::kServe && c->tap_name.empty() == (c->tap_fd < 0)) {
     return Status::Error("serve needs exactly one of --tap NAME or --tap-fd N");
@@ -370,7 +399,7 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
       c.command = Command::kHelp;
       return c;
     }
-    if (a.size() < 2 || a.substr(0, 2) != "--") {
+    if (a.empty() || a[0] != '-') {
       if (c.command == Command::kRun) {
         c.command_argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
         break;
@@ -380,6 +409,9 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
         continue;
       }
       return Status::Error("unexpected argument \"" + std::string(a) + "\"");
+    }
+    if (a.size() < 2 || a[1] != '-') {
+      return UnknownShortFlag(a, c.command);
     }
     std::string_view name = a;
     std::optional<std::string_view> value;

@@ -147,7 +147,10 @@ void DnsForwarder::Handle(DnsRequest&& request, DnsReply reply) {
     if (d.action == policy::Action::kDeny) {
       p->decision = d;
       p->reason = "resolver not allowed by policy";
-      Complete(p, dns::BuildError(q, dns::Rcode::kRefused));
+      // NXDOMAIN, not REFUSED: glibc's stub treats REFUSED as "try the next server" and retries
+      // in ways that stall applications (microsandbox changed this for that reason); the denied
+      // resolver receives nothing either way.
+      Complete(p, dns::BuildError(q, dns::Rcode::kNxDomain));
       return;
     }
     upstream = UpstreamFor(p->request.dest);

@@ -5,6 +5,7 @@
 
 #include "gateway/dns_tcp_session.h"
 #include "gateway/tcp_session.h"
+#include "policy/destination_validity.h"
 #include "policy/types.h"
 
 namespace msb::gateway {
@@ -126,8 +127,24 @@ SocketAddress Gateway::UpstreamAddressFor(const SocketAddress& dest) const {
   return dest;
 }
 
+bool Gateway::RefuseInvalidDestination(uint64_t flow_id, const stack::FlowTuple& tuple,
+                                       policy::Protocol protocol) {
+  auto invalid = policy::CheckDestination(tuple.dest.ip, protocol);
+  if (!invalid) {
+    return false;
+  }
+  // Before policy, DNS interception and every preset: see policy/destination_validity.h.
+  policy::Decision decision;
+  decision.action = policy::Action::kDeny;
+  EmitDecision(flow_id, tuple, decision, "invalid_destination",
+               policy::InvalidDestinationName(*invalid));
+  ++stats_.flows_denied;
+  return true;
+}
+
 void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
-                           const policy::Decision& decision, std::string_view reason) {
+                           const policy::Decision& decision, std::string_view reason,
+                           std::string_view detail) {
   AuditRecord rec("flow.decision");
   rec.Flow({flow_id, tuple.transport == stack::Transport::kTcp ? "tcp" : "udp", tuple.guest,
             tuple.dest});
@@ -144,6 +161,9 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
   if (!reason.empty()) {
     j.Str("reason", reason);
   }
+  if (!detail.empty()) {
+    j.Str("detail", detail);
+  }
   audit_->Emit(std::move(rec));
 }
 
@@ -153,6 +173,9 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
   if (shutting_down_) {
     decision.action = policy::Action::kDeny;
     EmitDecision(flow_id, tuple, decision, "shutdown");
+    return stack::SynVerdict::kReject;
+  }
+  if (RefuseInvalidDestination(flow_id, tuple, policy::Protocol::kTcp)) {
     return stack::SynVerdict::kReject;
   }
   bool full = sessions_.size() >= options_.max_connections;
@@ -241,6 +264,9 @@ void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
 }
 
 stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {
+  if (RefuseInvalidDestination(NextFlowId(), tuple, policy::Protocol::kUdp)) {
+    return stack::UdpVerdict::kDrop;  // no ICMP: an error "from" such an address means nothing
+  }
   uint16_t port = tuple.dest.port;
   if (port == 53) {
     DnsRequest req;

@@ -85,7 +85,12 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
           const GatewayOptions& options);
   Duration PollHook();
   void EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
-                    const policy::Decision& decision, std::string_view reason);
+                    const policy::Decision& decision, std::string_view reason,
+                    std::string_view detail = {});
+  // RefuseInvalidDestination audits and counts a flow to an address that is never a destination
+  // (policy/destination_validity.h) and returns true; false when the address is a valid one.
+  bool RefuseInvalidDestination(uint64_t flow_id, const stack::FlowTuple& tuple,
+                                policy::Protocol protocol);
   SocketAddress UpstreamAddressFor(const SocketAddress& dest) const;
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);

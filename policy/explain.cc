@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/destination_validity.h"
 #include "policy/dns_policy.h"
 #include "policy/domain_name.h"
 #include "policy/net_rule.h"
@@ -256,6 +257,12 @@ std::string ExplainDecision(const Evaluator& evaluator, const ExplainTarget& tar
     out += ", embeds " + v4->ToString();
   }
   out += ")\n";
+  if (auto invalid = CheckDestination(*target.ip, target.protocol)) {
+    // Refused before policy in every preset: no rule can admit it, so none is listed.
+    out += "decision     deny (refused before policy: not a valid destination)\n";
+    out += "reason       " + std::string(InvalidDestinationText(*invalid)) + "\n";
+    return out;
+  }
   Decision d = evaluator.Evaluate(q, nullptr);
   out += "decision     " + DecisionText(policy, d) + "\n";
   if (!target.port && (target.protocol == Protocol::kTcp || target.protocol == Protocol::kUdp)) {

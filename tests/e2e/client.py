@@ -16,6 +16,8 @@ half-close, a reset. It prints one result line; the test asserts on it.
                                        socket (reaching destinations the guest kernel would never
                                        route, such as 127.0.0.1) and prints the gateway's answer:
                                        "RST", "SYNACK" or "none"
+  rawudp HOST PORT HEX              -> the same for one UDP datagram: "reply" (a UDP answer from
+                                       HOST:PORT), "icmp" (an ICMP error) or "none"
 """
 import errno
 import hashlib
@@ -60,23 +62,57 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def raw_syn(host, port, gateway_mac="02:6d:73:00:00:01", iface="eth0"):
+def send_raw_ip(dst_ip, proto, l4, gateway_mac="02:6d:73:00:00:01", iface="eth0"):
+    """Sends one IPv4 packet carrying `l4` straight onto `iface` (past the guest kernel's routing)
+    and returns the packet socket, ready to read the answer."""
     src_ip = socket.inet_aton("172.16.0.2")
-    dst_ip = socket.inet_aton(host)
     with open("/sys/class/net/%s/address" % iface) as f:
         src_mac = bytes.fromhex(f.read().strip().replace(":", ""))
     dst_mac = bytes.fromhex(gateway_mac.replace(":", ""))
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0x4000, 64, proto, 0, src_ip,
+                     dst_ip)
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.bind((iface, 0))
+    s.settimeout(0.2)
+    s.send(dst_mac + src_mac + b"\x08\x00" + ip + l4)
+    return s
+
+
+def raw_udp(host, port, payload):
+    src_ip = socket.inet_aton("172.16.0.2")
+    dst_ip = socket.inet_aton(host)
+    sport = random.randrange(20000, 60000)
+    udp = struct.pack("!HHHH", sport, port, 8 + len(payload), 0) + payload
+    pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 17, len(udp))
+    udp = udp[:6] + struct.pack("!H", checksum(pseudo + udp) or 0xFFFF) + udp[8:]
+    s = send_raw_ip(dst_ip, 17, udp)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            frame = s.recv(65535)
+        except socket.timeout:
+            continue
+        if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[30:34] != src_ip:
+            continue
+        if frame[23] == 1:
+            return "icmp"
+        ihl = (frame[14] & 0x0F) * 4
+        u = frame[14 + ihl:]
+        if frame[23] == 17 and struct.unpack("!HH", u[:4]) == (port, sport):
+            return "reply"
+    return "none"
+
+
+def raw_syn(host, port):
+    src_ip = socket.inet_aton("172.16.0.2")
+    dst_ip = socket.inet_aton(host)
     sport = random.randrange(20000, 60000)
     seq = random.randrange(1 << 32)
     tcp = struct.pack("!HHIIBBHHH", sport, port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
     pseudo = src_ip + dst_ip + struct.pack("!BBH", 0, 6, len(tcp))
     tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, src_ip, dst_ip)
-    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    s.bind((iface, 0))
-    s.settimeout(0.2)
-    s.send(dst_mac + src_mac + b"\x08\x00" + ip + tcp)
+    s = send_raw_ip(dst_ip, 6, tcp)
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         try:
@@ -170,6 +206,8 @@ def main():
         print(" ".join(answers.get(i + 1, "missing") for i in range(len(names))))
     elif cmd == "rawsyn":
         print(raw_syn(host, port))
+    elif cmd == "rawudp":
+        print(raw_udp(host, port, bytes.fromhex(sys.argv[4])))
     else:
         print("unknown command " + cmd)
         sys.exit(2)

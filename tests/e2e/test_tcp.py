@@ -164,6 +164,44 @@ class RefusalTest(unittest.TestCase):
         r = WORLD.run(["curl", "-sS", "--fail", "http://%s/hello" % SERVER])
         self.assertEqual(r.stdout.strip(), "hello from %s" % SERVER, r)
 
+    def test_invalid_destinations_are_refused_before_policy(self):
+        # Under allow-all a crafted SYN to 0.0.0.0:80 was once dialled from the host, and Linux
+        # delivered it to the host's own loopback (the canary on 127.0.0.1:80 answered).
+        flags = ["--net", "allow-all"]
+        # (Nothing can answer from 0.0.0.0 itself: that SYN is dropped; the others get RST.)
+        cases = [("0.0.0.0", "this_network", "none"), ("0.1.2.3", "this_network", "RST"),
+                 ("127.0.0.1", "loopback", "RST"), ("240.0.0.1", "reserved", "RST")]
+        for dst, detail, answer in cases:
+            with self.subTest(dst=dst):
+                r = WORLD.client("rawsyn", dst, 80, flags=flags)
+                self.assertEqual(r.stdout.strip(), answer, r)
+                d = r.events("flow.decision")
+                self.assertEqual([(e["dst"], e["action"], e["rule_text"], e["reason"],
+                                   e["detail"]) for e in d],
+                                 [("%s:80" % dst, "deny", "gateway", "invalid_destination",
+                                   detail)], r)
+                self.assertEqual(r.events("flow.connect"), [], r)
+        # UDP alike, DNS included: a query to 0.0.0.0:53 or 127.0.0.53:53 is neither answered nor
+        # forwarded.
+        query = "abcd01000001000000000000" + "03617069076578616d706c65047465737400" + "00010001"
+        for dst in ("0.0.0.0", "127.0.0.53"):
+            with self.subTest(udp=dst):
+                r = WORLD.client("rawudp", dst, 53, query, flags=flags)
+                self.assertEqual(r.stdout.strip(), "none", r)
+                d = r.events("flow.decision")
+                self.assertEqual([(e["proto"], e["reason"]) for e in d],
+                                 [("udp", "invalid_destination")], r)
+                self.assertEqual(r.events("dns.query"), [], r)
+        self.assertEqual(WORLD.canary_hits(), [])
+        # Positive controls in the same run: allow-all still reaches a public address (SYN and
+        # datagram to the gateway's resolver), so "RST"/"none" above is the refusal, not a broken
+        # client.
+        r = WORLD.client("rawsyn", SERVER, 80, flags=flags)
+        self.assertEqual(r.stdout.strip(), "SYNACK", r)
+        r = WORLD.client("rawudp", GATEWAY_IP, 53, query, flags=flags)
+        self.assertEqual(r.stdout.strip(), "reply", r)
+        self.assertEqual(len(r.events("dns.query")), 1, r)
+
     def test_custom_rule_allows_exactly_that(self):
         flags = ["--net-default-egress", "deny", "--net-rule", "allow@%s:tcp:80" % SERVER]
         r = WORLD.run(["curl", "-sS", "--fail", "http://%s/hello" % SERVER], flags=flags)
@@ -229,6 +267,13 @@ class RunCommandTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("alow@any", p.stderr)
+        # A dash word before the command is a flag, never the command ("cannot run "-p"").
+        p = subprocess.run([WORLD.gateway, "run", "-p", "8080:80", "--", "true"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn('unknown flag "-p"', p.stderr)
+        self.assertNotIn("cannot run", p.stderr)
         p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             WORLD.gateway, "run", "--", "true"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 2, p.stderr)

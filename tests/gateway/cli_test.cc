@@ -31,6 +31,28 @@ TEST(CliTest, RunWithoutDashDashStartsCommandAtFirstWord) {
   EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"sh", "-c", "true"}));
 }
 
+TEST(CliTest, DashWordsBeforeTheCommandAreFlags) {
+  // "-p" was once run as the command ("cannot run "-p"").
+  EXPECT_EQ(Parse({"run", "-p", "8080:80", "--", "true"}).error(),
+            "unknown flag \"-p\" (publishing ports, -p/--publish, is not supported yet); flags "
+            "are long (--name) except -h, and a command that starts with \"-\" goes after "
+            "\"--\"; see msb-gateway help");
+  EXPECT_EQ(Parse({"run", "-net", "none", "--", "true"}).error(),
+            "unknown flag \"-net\" (did you mean \"--net\"?); flags are long (--name) except -h, "
+            "and a command that starts with \"-\" goes after \"--\"; see msb-gateway help");
+  EXPECT_EQ(Parse({"serve", "-x"}).error(),
+            "unknown flag \"-x\"; flags are long (--name) except -h; see msb-gateway help");
+  EXPECT_FALSE(Parse({"run", "-", "true"}).ok());
+  EXPECT_FALSE(Parse({"policy", "explain", "-q", "10.0.0.1"}).ok());
+  // After the command's first word, or after "--", dashes belong to the command.
+  auto c = Parse({"run", "--", "-weird-name", "-p"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"-weird-name", "-p"}));
+  c = Parse({"run", "curl", "-p", "x"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"curl", "-p", "x"}));
+}
+
 TEST(CliTest, ServeNeedsExactlyOneTapSource) {
   EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).ok());
   EXPECT_TRUE(Parse({"serve", "--tap-fd", "5"}).ok());

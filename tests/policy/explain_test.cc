@@ -11,6 +11,7 @@ namespace msb::policy {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::Ip;
 using testing::P;
 using ::testing::StartsWith;
@@ -109,15 +110,31 @@ TEST(ExplainDecisionTest, RuleDecision) {
 
 TEST(ExplainDecisionTest, UnclassifiedAndEmbedded) {
   Policy p = P({"deny@private"}, Action::kAllow);
-  EXPECT_EQ(Explain(p, "0.0.0.0:80"),
-            "destination  0.0.0.0:80/tcp (group: none)\n"
-            "decision     allow (default egress)\n");
   EXPECT_EQ(Explain(p, "[::ffff:10.0.0.1]:80"),
             "destination  [::ffff:10.0.0.1]:80/tcp (group: private, embeds 10.0.0.1)\n"
             "decision     deny by rule #1 deny@private\n");
   EXPECT_EQ(Explain(p, "10.0.0.1/icmpv4"),
             "destination  10.0.0.1/icmpv4 (group: private)\n"
             "decision     deny by rule #1 deny@private\n");
+}
+
+TEST(ExplainDecisionTest, InvalidDestinationsAreRefusedBeforePolicy) {
+  // Even allow-all (allow by default, no rules) cannot admit them, and no rule is named.
+  for (std::string_view text : {"0.0.0.0:80", "0.1.2.3:443", "127.0.0.1:80", "[::]:80", "[::1]:22",
+                                "[::ffff:127.0.0.1]:80", "255.255.255.255:53/udp", "240.0.0.1:80",
+                                "224.0.0.1:80"}) {
+    SCOPED_TRACE(text);
+    std::string out = Explain(PresetPolicy(Preset::kAllowAll), text);
+    EXPECT_THAT(out, HasSubstr("\ndecision     deny (refused before policy: not a valid "
+                               "destination)\nreason       "));
+    EXPECT_THAT(out, Not(HasSubstr("rule #")));
+  }
+  EXPECT_THAT(Explain(PresetPolicy(Preset::kAllowAll), "0.0.0.0:80"),
+              HasSubstr("reason       0.0.0.0/8 means \"this host on this network\""));
+  // Multicast is refused for TCP only; for UDP the multicast group decides.
+  EXPECT_EQ(Explain(PresetPolicy(Preset::kAllowAll), "224.0.0.1:5000/udp"),
+            "destination  224.0.0.1:5000/udp (group: multicast)\n"
+            "decision     allow (default egress)\n");
 }
 
 TEST(ExplainDecisionTest, MissingPortIsNoted) {
