@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "gateway/dns_message.h"
+#include "gateway/dns/message.h"
 
 namespace {
 

@@ -226,12 +226,12 @@ const std::vector<FlagSpec>& Flags() {
       {"--connect-timeout-ms", true, kGatewayCmds,
        UintFlag("--connect-timeout-ms", 100, 600000,
                 [](CliConfig* c, uint64_t n) {
-                  c->gateway.connect_timeout = std::chrono::milliseconds(n);
+                  c->gateway.session.connect_timeout = std::chrono::milliseconds(n);
                 })},
       {"--idle-timeout-s", true, kGatewayCmds,
        UintFlag(
            "--idle-timeout-s", 0, 7 * 24 * 3600,
-           [](CliConfig* c, uint64_t n) { c->gateway.idle_timeout = std::chrono::seconds(n); })},
+           [](CliConfig* c, uint64_t n) { c->gateway.session.idle_timeout = std::chrono::seconds(n); })},
       {"--audit-log", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
          if (v.empty()) {

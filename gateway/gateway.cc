@@ -3,7 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/dns_tcp_session.h"
+#include "gateway/core/guest_stream.h"
+#include "gateway/dns/tcp_session.h"
 #include "gateway/tcp_session.h"
 #include "policy/destination_validity.h"
 #include "policy/types.h"
@@ -17,7 +18,8 @@ Gateway::Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
       device_(std::move(device)),
       policy_(std::move(policy)),
       audit_(audit),
-      options_(options) {}
+      options_(options),
+      connector_(loop) {}
 
 Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
                                                  std::unique_ptr<stack::FrameDevice> device,
@@ -68,7 +70,7 @@ void Gateway::Shutdown() {
   }
   shutting_down_ = true;
   for (auto& [id, session] : sessions_) {
-    session->Abort("shutdown");
+    session->Abort(CloseReason::kShutdown);
   }
   if (device_ != nullptr && !device_failed_) {
     loop_->Unwatch(device_->fd());
@@ -188,7 +190,8 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
       return stack::SynVerdict::kReject;
     }
     return AdmitSession(flow_id, syn_id,
-                        std::make_unique<DnsTcpSession>(this, flow_id, syn_id, tuple));
+                        std::make_unique<DnsTcpSession>(MakeSessionContext(), flow_id, syn_id,
+                                                        tuple));
   }
   if (tuple.dest.port == 853) {
     // DNS over TLS cannot be inspected yet: refusing it makes stubs fall back to port 53.
@@ -214,9 +217,9 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
     ++stats_.flows_denied;
     return stack::SynVerdict::kReject;
   }
-  return AdmitSession(
-      flow_id, syn_id,
-      std::make_unique<TcpSession>(this, flow_id, syn_id, tuple, UpstreamAddressFor(tuple.dest)));
+  return AdmitSession(flow_id, syn_id,
+                      std::make_unique<TcpSession>(MakeSessionContext(), flow_id, syn_id, tuple,
+                                                   UpstreamAddressFor(tuple.dest)));
 }
 
 stack::SynVerdict Gateway::AdmitSession(uint64_t flow_id, uint64_t syn_id,
@@ -247,7 +250,7 @@ void Gateway::OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) {
     conn->Abort();
     return;
   }
-  sit->second->OnAccepted(std::move(conn));
+  sit->second->OnAccepted(std::make_unique<GuestStream>(std::move(conn)));
 }
 
 void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
@@ -296,6 +299,25 @@ stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const 
   }
   ++stats_.flows_denied;
   return stack::UdpVerdict::kPortUnreachable;
+}
+
+SessionContext Gateway::MakeSessionContext() {
+  SessionContext ctx;
+  ctx.loop = loop_;
+  ctx.audit = audit_;
+  ctx.syns = this;
+  ctx.connector = &connector_;
+  ctx.owner = this;
+  ctx.options = &options_.session;
+  ctx.policy = policy_.get();
+  ctx.pins = pins_.get();
+  ctx.stats = &stats_.sessions;
+  ctx.dns = dns_.get();
+  return ctx;
+}
+
+bool Gateway::ResolveSyn(uint64_t syn_id, stack::SynOutcome outcome) {
+  return netstack_->ResolveSyn(syn_id, outcome);
 }
 
 void Gateway::ReleaseSession(uint64_t flow_id) {

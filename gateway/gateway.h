@@ -14,10 +14,12 @@
 #include <unordered_map>
 
 #include "base/clock.h"
-#include "gateway/audit_log.h"
-#include "gateway/dns_forwarder.h"
-#include "gateway/event_loop.h"
-#include "gateway/session.h"
+#include "gateway/core/audit_log.h"
+#include "gateway/core/event_loop.h"
+#include "gateway/core/guest_session.h"
+#include "gateway/core/session_context.h"
+#include "gateway/core/upstream_connector.h"
+#include "gateway/dns/forwarder.h"
 #include "policy/evaluator.h"
 #include "policy/pin_set.h"
 #include "stack/frame_device.h"
@@ -29,17 +31,19 @@ struct GatewayOptions {
   stack::NetstackConfig net;
   DnsOptions dns;
   size_t max_connections = 1024;
-  Duration connect_timeout = std::chrono::seconds(10);
-  Duration idle_timeout = std::chrono::hours(1);  // zero disables
+  SessionOptions session;
 };
 
 struct GatewayStats {
   uint64_t flows_allowed = 0;
   uint64_t flows_denied = 0;
-  uint64_t upstream_connect_failures = 0;
+  SessionStats sessions;
 };
 
-class Gateway final : public stack::Netstack::Delegate, public IoHandler {
+class Gateway final : public stack::Netstack::Delegate,
+                      public IoHandler,
+                      private SessionOwner,
+                      private SynResolver {
  public:
   static Result<std::unique_ptr<Gateway>> Create(EventLoop* loop,
                                                  std::unique_ptr<stack::FrameDevice> device,
@@ -65,17 +69,10 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   // IoHandler for the frame device.
   void OnIo(uint32_t events) override;
 
-  // Used by sessions.
-  EventLoop& loop() { return *loop_; }
-  AuditLog& audit() { return *audit_; }
-  stack::Netstack& netstack() { return *netstack_; }
   const GatewayOptions& options() const { return options_; }
-  GatewayStats& stats() { return stats_; }
+  const GatewayStats& stats() const { return stats_; }
   DnsForwarder& dns() { return *dns_; }
   policy::PinSet& pins() { return *pins_; }
-  uint64_t NextFlowId() { return next_flow_id_++; }
-  // ReleaseSession destroys the session for `flow_id` at the end of this loop iteration.
-  void ReleaseSession(uint64_t flow_id);
   size_t session_count() const { return sessions_.size(); }
   bool device_failed() const { return device_failed_; }
 
@@ -92,6 +89,11 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   bool RefuseInvalidDestination(uint64_t flow_id, const stack::FlowTuple& tuple,
                                 policy::Protocol protocol);
   SocketAddress UpstreamAddressFor(const SocketAddress& dest) const;
+  // SessionOwner and SynResolver: what sessions reach through their SessionContext.
+  uint64_t NextFlowId() override { return next_flow_id_++; }
+  void ReleaseSession(uint64_t flow_id) override;  // destroyed at the end of this iteration
+  bool ResolveSyn(uint64_t syn_id, stack::SynOutcome outcome) override;
+  SessionContext MakeSessionContext();
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
@@ -105,6 +107,7 @@ class Gateway final : public stack::Netstack::Delegate, public IoHandler {
   std::unique_ptr<policy::PinSet> pins_;
   std::unique_ptr<stack::Netstack> netstack_;
   std::unique_ptr<DnsForwarder> dns_;
+  SocketConnector connector_;
   uint64_t next_flow_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id
   std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                    // syn id -> flow id

@@ -12,7 +12,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "gateway/nameservers.h"
+#include "gateway/dns/nameservers.h"
 #include "gateway/sandbox.h"
 #include "policy/config.h"
 #include "policy/explain.h"

@@ -112,8 +112,8 @@ TEST(CliTest, TimeoutsAndLimits) {
   auto c = Parse({"serve", "--tap", "t", "--connect-timeout-ms", "1500", "--idle-timeout-s", "0",
                   "--max-connections", "10"});
   ASSERT_TRUE(c.ok()) << c.error();
-  EXPECT_EQ(c.value().gateway.connect_timeout, std::chrono::milliseconds(1500));
-  EXPECT_EQ(c.value().gateway.idle_timeout, Duration::zero());
+  EXPECT_EQ(c.value().gateway.session.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.value().gateway.session.idle_timeout, Duration::zero());
   EXPECT_EQ(c.value().gateway.max_connections, 10u);
   EXPECT_FALSE(Parse({"serve", "--tap", "t", "--max-connections", "0"}).ok());
 }

@@ -1,0 +1,31 @@
+// The close-reason table (see close_reason.h).
+#include "gateway/core/close_reason.h"
+
+#include <array>
+
+namespace msb::gateway {
+namespace {
+
+// Indexed by CloseReason. A reset on one side is mirrored to the other: neither may believe a
+// truncated stream ended cleanly.
+constexpr std::array<CloseAction, kNumCloseReasons> kActions = {{
+    {"closed", false, false},
+    {"guest_reset", true, false},  // the guest is already gone
+    {"upstream_reset", true, true},
+    {"upstream_refused", true, false},  // the guest's SYN is answered by the stack
+    {"upstream_unreachable", true, false},
+    {"connect_timeout", true, false},
+    {"idle_timeout", true, true},
+    {"idle_closed", false, false},  // RFC 7766 6.2.3: the server may close an idle connection
+    {"guest_handshake_failed", true, false},
+    {"protocol_error", true, true},
+    {"shutdown", true, true},
+}};
+
+}  // namespace
+
+const CloseAction& CloseActionFor(CloseReason reason) {
+  return kActions[static_cast<size_t>(reason)];
+}
+
+}  // namespace msb::gateway

@@ -1,0 +1,38 @@
+// CloseReason: why a guest TCP flow ended, as the audit log's flow.close "reason" says, and what
+// ending that way does to each side. One table (close_reason.cc) holds all three facts, so a new
+// reason cannot be given a name without also saying how it closes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace msb::gateway {
+
+enum class CloseReason : uint8_t {
+  kClosed,                // both directions ended with FIN
+  kGuestReset,            // the guest reset (or vanished); the upstream is reset too
+  kUpstreamReset,         // the upstream reset or failed; the guest is reset
+  kUpstreamRefused,       // the upstream connect was refused
+  kUpstreamUnreachable,   // the upstream connect failed otherwise
+  kConnectTimeout,        // the upstream connect took too long
+  kIdleTimeout,           // no byte either way for the idle timeout (both sides reset)
+  kIdleClosed,            // an idle DNS-over-TCP connection the gateway closed in order
+  kGuestHandshakeFailed,  // the guest never completed its TCP handshake
+  kProtocolError,         // the guest broke the protocol the gateway speaks with it (DNS framing)
+  kShutdown,              // the gateway stopped with the flow open
+};
+inline constexpr int kNumCloseReasons = 11;
+
+// How a reason ends each side: in order (FIN after pending data) or with RST.
+struct CloseAction {
+  std::string_view name;  // the audit log's spelling
+  bool reset_upstream;
+  bool reset_guest;
+};
+
+const CloseAction& CloseActionFor(CloseReason reason);
+inline std::string_view CloseReasonName(CloseReason reason) {
+  return CloseActionFor(reason).name;
+}
+
+}  // namespace msb::gateway

@@ -1,0 +1,92 @@
+// Upstream socket helpers (see upstream_socket.h).
+#include "gateway/core/upstream_socket.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace msb::gateway {
+
+ConnectStart ConnectTcp(const SocketAddress& to) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (to.ip.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(to.port);
+    std::memcpy(&sin->sin_addr, to.ip.bytes().data(), 4);
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(to.port);
+    std::memcpy(&sin6->sin6_addr, to.ip.bytes().data(), 16);
+    len = sizeof(sockaddr_in6);
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    return {-1, false, errno};
+  }
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+    return {fd, false, 0};
+  }
+  if (errno == EINPROGRESS) {
+    return {fd, true, 0};
+  }
+  int err = errno;
+  close(fd);
+  return {-1, false, err};
+}
+
+int SocketError(int fd) {
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+    return errno;
+  }
+  return err;
+}
+
+void CloseWithReset(int fd) {
+  linger lg{1, 0};
+  (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(fd);
+}
+
+ConnectFailure ClassifyConnectError(int err) {
+  switch (err) {
+    case ECONNREFUSED:
+      return ConnectFailure::kRefused;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EADDRNOTAVAIL:
+    case ENETDOWN:
+      return ConnectFailure::kUnreachable;
+    case ETIMEDOUT:
+      return ConnectFailure::kTimeout;
+    default:
+      return ConnectFailure::kOther;
+  }
+}
+
+const char* ConnectFailureName(ConnectFailure f) {
+  switch (f) {
+    case ConnectFailure::kRefused:
+      return "refused";
+    case ConnectFailure::kUnreachable:
+      return "unreachable";
+    case ConnectFailure::kTimeout:
+      return "timeout";
+    case ConnectFailure::kOther:
+      return "error";
+  }
+  return "error";
+}
+
+}  // namespace msb::gateway
