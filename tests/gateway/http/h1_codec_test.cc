@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -14,10 +15,10 @@
 namespace msb::gateway::http {
 namespace {
 
-using testing::Bytes;
-using testing::Recorder;
-using testing::RequestError;
-using testing::ResponseError;
+using h1test::Bytes;
+using h1test::Recorder;
+using h1test::RequestError;
+using h1test::ResponseError;
 
 struct Case {
   const char* name;
@@ -33,6 +34,10 @@ std::string Post(std::string_view headers, std::string_view body = "") {
 }
 std::string Chunked(std::string_view body) {
   return Post("Transfer-Encoding: chunked\r\n", body);
+}
+
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
 }
 
 // ParamName names each parameterised test after its case.
@@ -175,10 +180,14 @@ struct NearMiss {
   std::string input;
 };
 
+void PrintTo(const NearMiss& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class RequestNearMiss : public ::testing::TestWithParam<NearMiss> {};
 
 TEST_P(RequestNearMiss, IsAccepted) {
-  testing::Outcome out = testing::Run(H1Parser::Kind::kRequest, GetParam().input);
+  h1test::Outcome out = h1test::Run(H1Parser::Kind::kRequest, GetParam().input);
   EXPECT_EQ(H1ErrorName(out.error), "none");
   EXPECT_NE(out.status, FeedStatus::kError);
   EXPECT_EQ(out.consumed, GetParam().input.size());

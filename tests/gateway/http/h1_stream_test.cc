@@ -16,10 +16,10 @@
 namespace msb::gateway::http {
 namespace {
 
-using testing::Bytes;
-using testing::Outcome;
-using testing::Recorder;
-using testing::Run;
+using h1test::Bytes;
+using h1test::Outcome;
+using h1test::Recorder;
+using h1test::Run;
 
 // Streams: several messages each, covering every body kind and a sample of the error paths.
 const std::vector<std::string>& RequestStreams() {
@@ -335,15 +335,15 @@ TEST(H1Stream, RequestsRoundTripThroughTheWriter) {
     for (size_t i = 0; i < first.requests.size(); ++i) {
       const RequestHead& head = first.requests[i];
       std::string wire;
-      ASSERT_TRUE(AppendRequestHead(head, &wire)) << testing::Dump(head);
+      ASSERT_TRUE(AppendRequestHead(head, &wire)) << h1test::Dump(head);
       Recorder second;
       H1Parser q(H1Parser::Kind::kRequest, &second);
       FeedResult r = q.Feed(Bytes(wire));
       EXPECT_EQ(r.error, H1Error::kNone) << wire;
       EXPECT_EQ(r.consumed, wire.size());
       ASSERT_EQ(second.requests.size(), 1u) << wire;
-      EXPECT_EQ(second.requests[0], head) << testing::Dump(second.requests[0]) << "\n"
-                                          << testing::Dump(head);
+      EXPECT_EQ(second.requests[0], head) << h1test::Dump(second.requests[0]) << "\n"
+                                          << h1test::Dump(head);
       ++checked;
     }
   }

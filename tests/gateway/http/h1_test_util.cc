@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace msb::gateway::http::testing {
+namespace msb::gateway::http::h1test {
 namespace {
 
 std::string Hex(std::string_view s) {
@@ -166,4 +166,4 @@ H1Error ResponseError(std::string_view input, std::string_view method) {
   return Run(H1Parser::Kind::kResponse, input, {}, {std::string(method)}).error;
 }
 
-}  // namespace msb::gateway::http::testing
+}  // namespace msb::gateway::http::h1test

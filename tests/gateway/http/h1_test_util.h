@@ -11,7 +11,7 @@
 
 #include "gateway/http/h1_parser.h"
 
-namespace msb::gateway::http::testing {
+namespace msb::gateway::http::h1test {
 
 inline std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -72,4 +72,4 @@ Outcome Run(H1Parser::Kind kind, std::string_view input, const std::vector<size_
 H1Error RequestError(std::string_view input);
 H1Error ResponseError(std::string_view input, std::string_view method = "GET");
 
-}  // namespace msb::gateway::http::testing
+}  // namespace msb::gateway::http::h1test

@@ -12,7 +12,7 @@
 namespace msb::gateway::http {
 namespace {
 
-using testing::Bytes;
+using h1test::Bytes;
 
 RequestHead Request() {
   RequestHead h;
@@ -60,7 +60,7 @@ TEST(H1Writer, RefusesWhatWouldNotParseBack) {
   bad[8].version_minor = 2;
   for (const RequestHead& h : bad) {
     std::string out = "unchanged";
-    EXPECT_FALSE(AppendRequestHead(h, &out)) << testing::Dump(h);
+    EXPECT_FALSE(AppendRequestHead(h, &out)) << h1test::Dump(h);
     EXPECT_EQ(out, "unchanged");
   }
   ResponseHead r;
