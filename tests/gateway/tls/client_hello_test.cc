@@ -90,7 +90,7 @@ TEST_P(CaptureTest, ParsesWhatTheClientWasToldToSend) {
   EXPECT_EQ(info_.cipher_suites.size(), c.cipher_suites);
   EXPECT_EQ(info_.has_early_data, c.early_data);
   EXPECT_FALSE(info_.has_ech);
-  EXPECT_EQ(info_.supported_groups.empty(), false);
+  EXPECT_FALSE(info_.supported_groups.empty());
 }
 
 TEST_P(CaptureTest, EveryProperPrefixNeedsMore) {
