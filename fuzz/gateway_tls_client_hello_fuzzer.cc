@@ -1,7 +1,8 @@
 // libFuzzer harness for the ClientHello sniffer: any bytes must give a verdict that is stable as
 // bytes arrive (a prefix never gets a different error, and the bytes of a kDone hello need more
-// until all have arrived), never kNeedMore at the cap, and a hello re-fragmented into records
-// (sizes driven by the input) must parse to the same information.
+// until all have arrived), never kNeedMore at the cap, the same through a resumed
+// ClientHelloSniffer fed in segments, and a hello re-fragmented into records (sizes driven by the
+// input) must parse to the same information.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +69,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool fits = done && r.info.hello_bytes <= cap;
   Check(fits == (capped.status == tls::SniffStatus::kDone) && (!fits || capped.info == r.info),
         "a hello within a smaller cap");
+  // A resumed sniffer fed in input-sized segments until its verdict, then given the rest, ends
+  // with the same answer.
+  tls::ClientHelloSniffer sniffer;
+  tls::SniffResult fed;
+  for (size_t n = 0, i = 0; n < size && fed.status == tls::SniffStatus::kNeedMore; ++i) {
+    n = std::min(size, n + 1 + data[i % size] % 64);
+    fed = sniffer.Sniff(in.first(n));
+  }
+  fed = sniffer.Sniff(in);
+  Check(fed.status == r.status && fed.error == r.error && fed.info == r.info, "resumed sniffer");
   size_t end = done ? r.info.hello_bytes : size;
   Check(end <= size, "hello_bytes beyond the input");
   for (size_t p : {end - 1, end / 2, size_t{data[0]} % end}) {

@@ -1,7 +1,8 @@
 // ClientHello sniffer, record layer (client_hello.h): walks the buffered TLS records, checks each
 // header as soon as its bytes arrive (so non-TLS is refused at the first byte), reassembles the
 // handshake message across records within the byte cap, and hands the complete body to
-// ParseClientHelloBody (client_hello_body.cc).
+// ParseClientHelloBody (client_hello_body.cc). ClientHelloSniffer keeps the walk's position
+// between calls; SniffClientHello is a sniffer used once.
 #include "gateway/tls/client_hello.h"
 
 #include <algorithm>
@@ -87,8 +88,8 @@ SniffError CheckNextHeader(std::span<const uint8_t> h, uint16_t first_version) {
   return SniffError::kNone;
 }
 
-// Walk is the outcome of scanning the records: either a verdict (error or need-more), or where
-// the hello ends.
+// Walk is the outcome of scanning the records: a verdict (error or need-more), or where the
+// hello ends.
 struct Walk {
   SniffResult verdict;
   bool complete = false;
@@ -97,14 +98,16 @@ struct Walk {
   size_t hello_bytes = 0;   // end of the record holding the message's last byte
 };
 
-// WalkRecords scans the records of `buf` until the handshake message ends, checking every header
-// byte and the handshake header as they become available.
-Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes) {
+// WalkRecords scans the records of `buf` from `*cursor` until the handshake message ends,
+// checking every header byte and the handshake header as soon as they are buffered. The cursor
+// moves past each record once it is complete and checked, so a later call on a longer buffer
+// resumes there; a record still arriving is looked at but not committed.
+Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes,
+                 ClientHelloSniffer::Cursor* cursor) {
   Walk w;
-  uint8_t hs_header[kHandshakeHeaderSize] = {};
-  size_t hs_seen = 0;  // handshake bytes seen so far, across records
-  size_t pos = 0;      // start of the current record; every earlier record is complete
   for (;;) {
+    ClientHelloSniffer::Cursor c = *cursor;
+    size_t pos = c.next_record;  // every earlier record is complete
     // Another record is needed; it must end within the cap.
     if (pos + kRecordHeaderSize > max_bytes) {
       w.verdict = Fail(SniffError::kTooLarge);
@@ -112,7 +115,7 @@ Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes) {
     }
     std::span<const uint8_t> header =
         buf.subspan(pos, std::min(kRecordHeaderSize, buf.size() - pos));
-    SniffError e = pos == 0 ? CheckFirstHeader(header) : CheckNextHeader(header, w.record_version);
+    SniffError e = pos == 0 ? CheckFirstHeader(header) : CheckNextHeader(header, c.record_version);
     if (e != SniffError::kNone) {
       w.verdict = Fail(e);
       return w;
@@ -126,7 +129,7 @@ Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes) {
     (void)r.ReadU16(&version);  // the header span holds all 5 bytes
     (void)r.ReadU16(&length);
     if (pos == 0) {
-      w.record_version = version;
+      c.record_version = version;
     }
     // RFC 8446 5.1: no zero-length handshake fragments, plaintext at most 2^14.
     if (length == 0 || length > kMaxPlaintextRecord) {
@@ -141,23 +144,24 @@ Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes) {
     size_t start = pos + kRecordHeaderSize;
     std::span<const uint8_t> fragment =
         buf.subspan(start, std::min(buf.size(), record_end) - start);
-    for (size_t i = 0; i < fragment.size() && hs_seen + i < kHandshakeHeaderSize; ++i) {
-      hs_header[hs_seen + i] = fragment[i];
+    size_t header_before = std::min(c.handshake_seen, kHandshakeHeaderSize);
+    for (size_t i = 0; i < fragment.size() && header_before + i < kHandshakeHeaderSize; ++i) {
+      c.handshake_header[header_before + i] = fragment[i];
     }
-    size_t header_before = std::min(hs_seen, kHandshakeHeaderSize);
-    hs_seen += fragment.size();
-    if (header_before == 0 && hs_seen >= 1 && hs_header[0] != kClientHello) {
+    c.handshake_seen += fragment.size();
+    if (header_before == 0 && c.handshake_seen > 0 && c.handshake_header[0] != kClientHello) {
       w.verdict = Fail(SniffError::kNotClientHello);
       return w;
     }
-    if (header_before < kHandshakeHeaderSize && hs_seen >= kHandshakeHeaderSize) {
-      size_t body = (size_t{hs_header[1]} << 16) | (size_t{hs_header[2]} << 8) | hs_header[3];
+    if (header_before < kHandshakeHeaderSize && c.handshake_seen >= kHandshakeHeaderSize) {
+      const auto& h = c.handshake_header;
+      size_t body = (size_t{h[1]} << 16) | (size_t{h[2]} << 8) | h[3];
       if (body < kMinHelloBody) {
         w.verdict = Fail(SniffError::kMalformed);
         return w;
       }
-      w.message_size = kHandshakeHeaderSize + body;
-      if (MinRecordBytes(w.message_size) > max_bytes) {
+      c.message_size = kHandshakeHeaderSize + body;
+      if (MinRecordBytes(c.message_size) > max_bytes) {
         w.verdict = Fail(SniffError::kTooLarge);
         return w;
       }
@@ -165,58 +169,79 @@ Walk WalkRecords(std::span<const uint8_t> buf, size_t max_bytes) {
     if (record_end > buf.size()) {
       return w;  // need more: this record is still arriving
     }
-    if (w.message_size != 0 && hs_seen >= w.message_size) {
+    if (c.message_size != 0 && c.handshake_seen >= c.message_size) {
       w.complete = true;
+      w.record_version = c.record_version;
+      w.message_size = c.message_size;
       w.hello_bytes = record_end;
       return w;
     }
-    pos = record_end;
+    c.next_record = record_end;
+    *cursor = c;
   }
 }
 
-// Reassemble copies the handshake message's bytes out of the records (all complete, checked).
-std::vector<uint8_t> Reassemble(std::span<const uint8_t> buf, size_t message_size) {
+// Reassemble copies the handshake message out of `records`, bounds-checked again so that a caller
+// who rewrote bytes behind the sniffer's cursor gets an error, not a bad read.
+bool Reassemble(std::span<const uint8_t> records, size_t message_size,
+                std::vector<uint8_t>* message) {
+  message->reserve(message_size);
+  ByteReader r(records);
+  while (message->size() < message_size) {
+    ByteReader record(std::span<const uint8_t>{});
+    if (!r.Skip(3) || !r.ReadU16LengthPrefixed(&record)) {
+      return false;
+    }
+    std::span<const uint8_t> fragment = record.rest();
+    size_t take = std::min(fragment.size(), message_size - message->size());
+    message->insert(message->end(), fragment.begin(),
+                    fragment.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  return true;
+}
+
+// ParseHello reassembles and parses the hello the walk found complete.
+SniffResult ParseHello(std::span<const uint8_t> buffered, const Walk& w) {
+  // The message is copied out of its records once, now that it is complete (at most max_bytes).
   std::vector<uint8_t> message;
-  message.reserve(message_size);
-  size_t pos = 0;
-  while (message.size() < message_size) {
-    size_t length = (size_t{buf[pos + 3]} << 8) | buf[pos + 4];
-    std::span<const uint8_t> fragment = buf.subspan(pos + kRecordHeaderSize, length);
-    size_t take = std::min(fragment.size(), message_size - message.size());
-    message.insert(message.end(), fragment.begin(),
-                   fragment.begin() + static_cast<std::ptrdiff_t>(take));
-    pos += kRecordHeaderSize + length;
-  }
-  return message;
-}
-
-}  // namespace
-
-SniffResult SniffClientHello(std::span<const uint8_t> buffered, size_t max_bytes) {
-  Walk w = WalkRecords(buffered, max_bytes);
-  if (!w.complete) {
-    return w.verdict;
-  }
-  // One record (the usual case) is parsed in place; a fragmented hello is copied once, and only
-  // now that it is complete (at most max_bytes).
-  std::vector<uint8_t> copy;
-  std::span<const uint8_t> message;
-  size_t first_record = (size_t{buffered[3]} << 8) | buffered[4];
-  if (w.message_size <= first_record) {
-    message = buffered.subspan(kRecordHeaderSize, w.message_size);
-  } else {
-    copy = Reassemble(buffered, w.message_size);
-    message = copy;
+  if (!Reassemble(buffered.first(w.hello_bytes), w.message_size, &message)) {
+    return Fail(SniffError::kMalformed);
   }
   SniffResult result;
-  if (SniffError e = ParseClientHelloBody(message.subspan(kHandshakeHeaderSize), &result.info);
-      e != SniffError::kNone) {
+  std::span<const uint8_t> body = std::span<const uint8_t>(message).subspan(kHandshakeHeaderSize);
+  if (SniffError e = ParseClientHelloBody(body, &result.info); e != SniffError::kNone) {
     return Fail(e);
   }
   result.status = SniffStatus::kDone;
   result.info.record_version = w.record_version;
   result.info.hello_bytes = w.hello_bytes;
   return result;
+}
+
+}  // namespace
+
+SniffResult ClientHelloSniffer::Sniff(std::span<const uint8_t> buffered) {
+  if (buffered.size() < last_size_) {
+    cursor_ = Cursor{};  // not the buffer we walked: start over
+    verdict_.reset();
+  }
+  last_size_ = buffered.size();
+  if (verdict_) {
+    return *verdict_;  // verdicts never change as bytes arrive
+  }
+  Walk w = WalkRecords(buffered, max_bytes_, &cursor_);
+  if (!w.complete) {
+    if (w.verdict.status == SniffStatus::kError) {
+      verdict_ = w.verdict;
+    }
+    return w.verdict;
+  }
+  verdict_ = ParseHello(buffered, w);
+  return *verdict_;
+}
+
+SniffResult SniffClientHello(std::span<const uint8_t> buffered, size_t max_bytes) {
+  return ClientHelloSniffer(max_bytes).Sniff(buffered);
 }
 
 std::string_view SniffErrorName(SniffError error) {

@@ -82,21 +82,54 @@ struct SniffResult {
 };
 
 // SniffClientHello parses everything buffered so far from the start of the connection; call it
-// again with the grown buffer after kNeedMore (it keeps no state). It returns:
+// again with the grown buffer after kNeedMore (it keeps no state; ClientHelloSniffer below is the
+// same with a resume point). It returns:
 //  - kNeedMore for every proper prefix of a valid ClientHello flight, including a final record
 //    that holds the hello's last byte but has not fully arrived;
 //  - kError as soon as the buffered bytes prove the stream is not an acceptable ClientHello: the
 //    first byte for HTTP or SSH, the third for an SSLv2-compatible hello, the record or handshake
-//    header for oversize or bad lengths, and otherwise once the message is complete;
-//  - kTooLarge instead of kNeedMore once the hello's records cannot end within `max_bytes`
-//    (record headers included), so a caller never buffers more than `max_bytes` waiting;
+//    header for oversize or bad lengths, and otherwise once the message is complete. A verdict
+//    never changes as more bytes arrive;
+//  - kError kTooLarge instead of kNeedMore once the hello's records cannot end within
+//    `max_bytes` (record headers included), so a caller never buffers more than `max_bytes`;
 //  - kDone when the hello is complete and well formed; `buffered` may hold more after
 //    info.hello_bytes (early data), which is not looked at.
-// The hello may span any number of handshake records (1-byte records included). Cost per call is
-// linear in the number of records buffered, and the message is parsed only once it is complete.
+// The hello may span any number of handshake records (1-byte records included). A call costs time
+// linear in the records buffered (the message is parsed once it is complete), so calling this on
+// every segment of a dribbled hello is quadratic: use ClientHelloSniffer on a connection.
 // Thread-safe (no state).
 [[nodiscard]] SniffResult SniffClientHello(std::span<const uint8_t> buffered,
                                            size_t max_bytes = kDefaultMaxHelloBytes);
+
+// ClientHelloSniffer is SniffClientHello for one connection's growing receive buffer: it
+// remembers how far the records have been walked, and the verdict once there is one, so a hello
+// arriving in N pieces costs time linear in its size, however it is split into segments and
+// records. Each Sniff returns exactly what SniffClientHello(buffered, max_bytes) would, provided
+// `buffered` starts with the bytes the previous call saw (the buffer only grew); a buffer shorter
+// than the previous one restarts from scratch. A caller that rewrites bytes already seen gets
+// unspecified verdicts, but never an out-of-bounds read.
+// Not thread-safe: one per connection, on its thread.
+class ClientHelloSniffer {
+ public:
+  explicit ClientHelloSniffer(size_t max_bytes = kDefaultMaxHelloBytes) : max_bytes_(max_bytes) {}
+
+  [[nodiscard]] SniffResult Sniff(std::span<const uint8_t> buffered);
+
+  // Cursor is where the walk resumes (public only so the implementation's helpers can name it).
+  struct Cursor {
+    size_t next_record = 0;     // every record before this offset is complete and checked
+    size_t handshake_seen = 0;  // handshake bytes in those records
+    std::array<uint8_t, 4> handshake_header{};
+    uint16_t record_version = 0;  // of the first record
+    size_t message_size = 0;      // handshake header + body; 0 until the header is complete
+  };
+
+ private:
+  size_t max_bytes_;
+  size_t last_size_ = 0;  // of the previous call's buffer
+  Cursor cursor_;
+  std::optional<SniffResult> verdict_;  // once kDone or kError, repeated as more bytes arrive
+};
 
 // AlertDescription: the alerts the gateway sends before any SSL object exists.
 enum class AlertDescription : uint8_t {

@@ -61,11 +61,15 @@ class CaptureTest : public ::testing::TestWithParam<Capture> {
     ASSERT_EQ(r.status, SniffStatus::kDone) << SniffErrorName(r.error);
     info_ = r.info;
   }
-  // Feeds `flight` as TCP segments ending at `cuts` (ascending), as the gateway would.
+  // Feeds `flight` as TCP segments ending at `cuts` (ascending), as the gateway would, to the
+  // stateless function and to one resumed sniffer.
   void FeedInSegments(const Bytes& flight, const std::vector<size_t>& cuts,
                       const ClientHelloInfo& want) {
+    ClientHelloSniffer sniffer;
     for (size_t cut : cuts) {
-      SniffResult r = SniffClientHello(std::span<const uint8_t>(flight.data(), cut));
+      std::span<const uint8_t> prefix(flight.data(), cut);
+      SniffResult r = SniffClientHello(prefix);
+      tls_test::ExpectSame(sniffer.Sniff(prefix), r, cut);
       if (cut < want.hello_bytes) {
         ASSERT_EQ(r.status, SniffStatus::kNeedMore) << "at " << cut << " of " << flight.size();
       } else {
@@ -202,6 +206,39 @@ TEST(ClientHelloCaptures, OneByteRecordsPastTheCapAreTooLarge) {
   EXPECT_EQ(v.error, SniffError::kTooLarge);
   EXPECT_LE(v.at, 4096u);
   EXPECT_EQ(tls_test::Sniff(flight, 8192).status, SniffStatus::kDone);
+}
+
+TEST(ClientHelloSniffer, DribbledOneByteRecordsCostLinearTime) {
+  // The worst feed: 1-byte records arriving 1 byte at a time, up to the cap. The stateless
+  // function walks every record on every call (~n^2/12 steps); the sniffer resumes.
+  tls_test::HelloSpec spec;
+  spec.extensions = {{21, Bytes(12000, 0)}};
+  Bytes flight = tls_test::Records(tls_test::Message(tls_test::Body(spec)), 1);
+  ClientHelloSniffer sniffer;
+  size_t n = 0;
+  SniffResult r;
+  while (r.status == SniffStatus::kNeedMore && n < flight.size()) {
+    r = sniffer.Sniff(std::span<const uint8_t>(flight.data(), ++n));
+  }
+  EXPECT_EQ(r.error, SniffError::kTooLarge);
+  EXPECT_EQ(n, 65532u);
+  EXPECT_EQ(ClientHelloSniffer(1 << 20).Sniff(flight).status, SniffStatus::kDone);
+}
+
+TEST(ClientHelloSniffer, AShorterBufferRestarts) {
+  Bytes a = tls_test::ReadCapture("curl_h2_sni.bin");
+  Bytes b = tls_test::ReadCapture("openssl_ffdhe8192_frag512.bin");
+  ClientHelloSniffer sniffer;
+  EXPECT_EQ(sniffer.Sniff(std::span<const uint8_t>(b.data(), 1000)).status, SniffStatus::kNeedMore);
+  SniffResult r = sniffer.Sniff(a);  // shorter than the walked records: a fresh walk
+  ASSERT_EQ(r.status, SniffStatus::kDone);
+  EXPECT_EQ(r.info.sni, "example.test");
+  EXPECT_EQ(sniffer.Sniff(std::span<const uint8_t>(b.data(), 10)).status, SniffStatus::kNeedMore);
+  EXPECT_EQ(sniffer.Sniff(b).info.sni, "big.example.test");
+  // After a verdict, more bytes (early data) get the same verdict.
+  b.insert(b.end(), {23, 3, 3, 0, 1, 0});
+  EXPECT_EQ(sniffer.Sniff(b).info.sni, "big.example.test");
+  EXPECT_EQ(sniffer.Sniff(b).info.hello_bytes, 1323u);
 }
 
 TEST(ClientHelloNotTls, HttpIsRefusedAtTheFirstByte) {

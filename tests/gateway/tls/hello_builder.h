@@ -168,13 +168,24 @@ struct Verdict {
   size_t at = 0;  // prefix length of the first non-kNeedMore answer (b.size() if none)
 };
 
-// FirstVerdict feeds every prefix of `b` and also checks that the first decisive answer is the one
-// the whole buffer gets: verdicts never change as bytes arrive.
+// ExpectSame checks that a resumed sniffer answered exactly as the stateless function.
+inline void ExpectSame(const SniffResult& resumed, const SniffResult& fresh, size_t at) {
+  EXPECT_EQ(resumed.status, fresh.status) << "at " << at;
+  EXPECT_EQ(resumed.error, fresh.error) << "at " << at;
+  EXPECT_EQ(resumed.info, fresh.info) << "at " << at;
+}
+
+// FirstVerdict feeds every prefix of `b` (to SniffClientHello and to one ClientHelloSniffer,
+// which must agree), and checks that the first decisive answer is the one the whole buffer gets:
+// verdicts never change as bytes arrive.
 inline Verdict FirstVerdict(const Bytes& b, size_t max_bytes = kDefaultMaxHelloBytes) {
   Verdict v;
   v.at = b.size();
+  ClientHelloSniffer sniffer(max_bytes);
   for (size_t n = 0; n <= b.size(); ++n) {
-    SniffResult r = SniffClientHello(std::span<const uint8_t>(b.data(), n), max_bytes);
+    std::span<const uint8_t> prefix(b.data(), n);
+    SniffResult r = SniffClientHello(prefix, max_bytes);
+    ExpectSame(sniffer.Sniff(prefix), r, n);
     if (r.status != SniffStatus::kNeedMore) {
       v = {r.status, r.error, n};
       break;
@@ -184,6 +195,7 @@ inline Verdict FirstVerdict(const Bytes& b, size_t max_bytes = kDefaultMaxHelloB
   EXPECT_EQ(whole.status, v.status) << "verdict changed after more bytes";
   EXPECT_EQ(whole.error, v.error) << SniffErrorName(whole.error) << " vs "
                                   << SniffErrorName(v.error);
+  ExpectSame(sniffer.Sniff(b), whole, b.size());
   return v;
 }
 
