@@ -263,12 +263,18 @@ void H2Connection::OnUpstreamLegFinished() {
 void H2Connection::OnGuestEof() {
   guest_.dead = true;
   guest_.out.Clear();
+  if (guest_.finished) {
+    OnGuestLegFinished();  // streams the guest opened after its leg had finished
+  }
   Reconcile();
 }
 
 void H2Connection::OnUpstreamEof() {
   upstream_.dead = true;
   upstream_.out.Clear();
+  if (upstream_.finished) {
+    OnUpstreamLegFinished();
+  }
   Reconcile();
 }
 

@@ -86,7 +86,7 @@ struct H2StreamSummary {
   std::string method;
   std::string authority;           // `:authority`, or the `host` value without one
   std::string path_without_query;  // `:path` up to the first '?'
-  uint16_t status = 0;             // final response status (0 if none reached the guest side)
+  uint16_t status = 0;             // final status from upstream, or the proxy's 405/421; 0: none
   uint64_t bytes_up = 0;           // request DATA payload handed to the upstream session
   uint64_t bytes_down = 0;         // response DATA payload handed to the guest session
   // How it ended: "complete", "refused" (Delegate), "rejected" (the proxy: CONNECT, load),
