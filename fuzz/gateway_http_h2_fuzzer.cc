@@ -1,11 +1,10 @@
 // gateway_http_h2_fuzzer: the HTTP/2 proxy with both peers played by the input. Input: a flags
-// byte (bit 0: prefix the guest bytes with a valid client preface + SETTINGS; bit 1: prefix the
-// upstream bytes with SETTINGS; bit 2: small windows and budgets), then records of [u8 op]...:
-// op%8 = 0/1 [u16 len][bytes] feed guest/upstream; 2/3 [u16 max] take guest/upstream output;
-// 4 Shutdown; 5 guest EOF; 6 upstream EOF; 7 take everything. Invariants: no crash; buffered
-// bytes within the windows' bound at every step; each stream gets one summary; every stream the
-// delegate saw is summarized; Done() and no live stream after both EOFs.
-#include <cstdint>
+// byte (bit 0: start the guest leg with a valid preface + SETTINGS; bit 1: the upstream leg with
+// SETTINGS; bit 2: small windows and budgets), then records [u8 op][u16 n][...]: op%8 = 0/1 feed
+// n bytes to the guest/upstream leg; 2/3 take up to n bytes of guest/upstream output; 4 Shutdown;
+// 5 guest EOF; 6 upstream EOF; 7 take all output. Invariants: no crash; buffered bytes within the
+// windows' bound after every step; one summary per stream, one for every stream the delegate saw;
+// Done() with no live stream after both EOFs.
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -29,7 +28,7 @@ class Delegate final : public h2::H2Proxy::Delegate {
     if (!seen.insert(head.stream_id).second) {
       Violation("OnRequest twice for a stream");
     }
-    return static_cast<h2::H2Verdict>(head.authority.size() % 3);
+    return static_cast<h2::H2Verdict>(head.authority.size() % 3);  // forward/refuse/421
   }
   void OnStreamClosed(const h2::H2StreamSummary& s) override {
     if (!summarized.insert(s.guest_stream_id).second) {
@@ -38,6 +37,8 @@ class Delegate final : public h2::H2Proxy::Delegate {
   }
   std::set<int32_t> seen, summarized;
 };
+
+const uint8_t kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\4\0\0\0\0\0";  // + SETTINGS
 
 }  // namespace
 
@@ -49,75 +50,55 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!in.ReadU8(&flags)) {
     return 0;
   }
-  h2::H2Limits limits;
+  h2::H2Limits l;
   if (flags & 4) {
-    limits.initial_window_size = limits.connection_window_size = 65535;
-    limits.output_budget = 1024;
-    limits.max_upstream_streams = 3;
+    l.initial_window_size = l.connection_window_size = 65535;
+    l.output_budget = 1024;
+    l.max_upstream_streams = 3;
   }
-  size_t bound = 2 * size_t{limits.connection_window_size} +
-                 2 * (h2::kMaxPendingOutput + 2 * size_t{limits.max_header_list_size} +
-                      limits.output_budget + 65536);
+  size_t bound = 2 * (l.connection_window_size + h2::kMaxPendingOutput +
+                      2 * l.max_header_list_size + l.output_budget + 65536);
   Delegate d;
-  auto proxy = std::move(h2::H2Proxy::Create(&d, limits)).value();
-  const std::string preface =
-      std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9);
-  auto feed = [&](bool guest, std::span<const uint8_t> b) {
-    (void)(guest ? proxy->FeedFromGuest(b) : proxy->FeedFromUpstream(b));
-  };
-  auto as_span = [](const std::string& s) {
-    return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-  };
+  auto proxy = std::move(h2::H2Proxy::Create(&d, l)).value();
+  std::span<const uint8_t> preface(kPreface, sizeof(kPreface) - 1);
   if (flags & 1) {
-    feed(true, as_span(preface));
+    (void)proxy->FeedFromGuest(preface);
   }
   if (flags & 2) {
-    feed(false, as_span(preface.substr(24)));
+    (void)proxy->FeedFromUpstream(preface.subspan(24));
   }
   std::string sink;
   uint8_t op = 0;
+  uint16_t n = 0;
+  std::span<const uint8_t> bytes;
   while (in.ReadU8(&op)) {
-    uint16_t n = 0;
-    std::span<const uint8_t> bytes;
-    switch (op % 8) {
-      case 0:
-      case 1:
-        if (!in.ReadU16(&n)) {
-          n = 0;
-        }
-        if (!in.ReadBytes(std::min<size_t>(n, in.remaining()), &bytes)) {
-          return 0;
-        }
-        feed(op % 8 == 0, bytes);
-        break;
-      case 2:
-      case 3:
-      case 7:
-        n = in.ReadU16(&n) ? n : 0xffff;
-        if (op % 8 != 3)
-          proxy->TakeToGuest(&sink, op % 8 == 7 ? SIZE_MAX : n);
-        if (op % 8 != 2)
-          proxy->TakeToUpstream(&sink, op % 8 == 7 ? SIZE_MAX : n);
-        sink.clear();
-        break;
-      case 4:
-        proxy->Shutdown();
-        break;
-      case 5:
-        proxy->OnGuestEof();
-        break;
-      case 6:
-        proxy->OnUpstreamEof();
-        break;
+    n = in.ReadU16(&n) ? n : 0xffff;
+    if (op % 8 < 2 && in.ReadBytes(std::min<size_t>(n, in.remaining()), &bytes)) {
+      (void)(op % 8 == 0 ? proxy->FeedFromGuest(bytes) : proxy->FeedFromUpstream(bytes));
     }
+    size_t max = op % 8 == 7 ? SIZE_MAX : n;
+    if (op % 8 == 2 || op % 8 == 7) {
+      proxy->TakeToGuest(&sink, max);
+    }
+    if (op % 8 == 3 || op % 8 == 7) {
+      proxy->TakeToUpstream(&sink, max);
+    }
+    if (op % 8 == 4) {
+      proxy->Shutdown();
+    } else if (op % 8 == 5) {
+      proxy->OnGuestEof();
+    } else if (op % 8 == 6) {
+      proxy->OnUpstreamEof();
+    }
+    sink.clear();
     if (proxy->BufferedBytes() > bound) {
       Violation("buffered bytes beyond the windows");
     }
   }
   proxy->OnGuestEof();
   proxy->OnUpstreamEof();
-  if (!proxy->Done() || proxy->LiveStreams() != 0) {
-    Violation("not done after both EOFs");
+  if (!proxy->Done() || proxy->LiveStreams() != 0 || d.summarized.size() < d.seen.size()) {
+    Violation("not done, or a stream left unreported, after both EOFs");
   }
   for (int32_t id : d.seen) {
     if (d.summarized.count(id) == 0) {
