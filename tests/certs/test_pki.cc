@@ -216,6 +216,26 @@ HandshakeResult Handshake(SSL* client, SSL* server) {
   return r;
 }
 
+namespace {
+
+int64_t ClockNs(clockid_t id) {
+  struct timespec ts {};
+  clock_gettime(id, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+CostMeter::CostMeter()
+    : wall_start_ns_(ClockNs(CLOCK_MONOTONIC)), cpu_start_ns_(ClockNs(CLOCK_THREAD_CPUTIME_ID)) {}
+
+Cost CostMeter::Per(int n) const {
+  Cost c;
+  c.wall_us = static_cast<double>(ClockNs(CLOCK_MONOTONIC) - wall_start_ns_) / 1000.0 / n;
+  c.cpu_us = static_cast<double>(ClockNs(CLOCK_THREAD_CPUTIME_ID) - cpu_start_ns_) / 1000.0 / n;
+  return c;
+}
+
 int RunCommand(const std::string& command, std::string* output) {
   output->clear();
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");

@@ -78,6 +78,21 @@ UniquePtr<SSL_CTX> ClientCtx();
 // Now is time(nullptr).
 int64_t Now();
 
+// CostMeter measures wall and this-thread CPU time from construction; Per(n) divides by n.
+struct Cost {
+  double wall_us = 0;
+  double cpu_us = 0;
+};
+class CostMeter {
+ public:
+  CostMeter();
+  Cost Per(int n) const;
+
+ private:
+  int64_t wall_start_ns_;
+  int64_t cpu_start_ns_;
+};
+
 // RunCommand runs a shell command, returning its exit status (-1 when it could not run) and
 // putting stdout+stderr into `output`.
 int RunCommand(const std::string& command, std::string* output);
