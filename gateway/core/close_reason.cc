@@ -20,6 +20,17 @@ constexpr std::array<CloseAction, kNumCloseReasons> kActions = {{
     {"guest_handshake_failed", true, false},
     {"protocol_error", true, true},
     {"shutdown", true, true},
+    {"not_tls", true, false},  // closed in order: nothing was ever said to the guest
+    {"bad_client_hello", true, false},
+    {"client_hello_timeout", true, false},
+    // The next four tell the guest with a TLS alert first, so its side closes in order.
+    {"invalid_sni", true, false},
+    {"denied", true, false},
+    {"upstream_tls_failed", true, false},
+    {"guest_tls_failed", true, false},
+    {"tls_error", true, true},
+    {"http_refused", false, false},
+    {"http_bad_response", true, true},
 }};
 
 }  // namespace

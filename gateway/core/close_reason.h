@@ -18,10 +18,22 @@ enum class CloseReason : uint8_t {
   kIdleTimeout,           // no byte either way for the idle timeout (both sides reset)
   kIdleClosed,            // an idle DNS-over-TCP connection the gateway closed in order
   kGuestHandshakeFailed,  // the guest never completed its TCP handshake
-  kProtocolError,         // the guest broke the protocol the gateway speaks with it (DNS framing)
+  kProtocolError,         // the guest broke the protocol the gateway speaks with it (DNS over TCP
+                          // framing, HTTP/1.1 framing inside a request, HTTP/2)
   kShutdown,              // the gateway stopped with the flow open
+  // TLS interception (intercepted ports):
+  kNotTls,              // the guest's first bytes are not a TLS ClientHello
+  kBadClientHello,      // a malformed, oversized or unsupported ClientHello
+  kHelloTimeout,        // no complete ClientHello within the sniff timeout
+  kInvalidSni,          // the SNI is not a valid host name (alert unrecognized_name)
+  kDenied,              // policy denied the flow once the SNI was known (alert access_denied)
+  kUpstreamTlsFailed,   // the upstream handshake or its verification failed (alert to the guest)
+  kGuestTlsFailed,      // the guest's handshake with the minted certificate failed
+  kTlsError,            // a TLS error after both handshakes (either side); both reset
+  kHttpRefused,         // the gateway refused a request (421/400) and closed in order
+  kHttpBadResponse,     // the upstream broke HTTP framing or truncated a response; guest reset
 };
-inline constexpr int kNumCloseReasons = 11;
+inline constexpr int kNumCloseReasons = 21;
 
 // How a reason ends each side: in order (FIN after pending data) or with RST.
 struct CloseAction {

@@ -1,0 +1,440 @@
+// H1Relay: strict, streaming HTTP/1.1 between guest and upstream (see h1_relay.h).
+#include "gateway/http/h1_relay.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "gateway/http/h1_writer.h"
+
+namespace msb::gateway::http {
+namespace {
+
+constexpr size_t kFeedChunk = 64 * 1024;
+
+std::span<const uint8_t> AsBytes(const std::string& s, size_t off) {
+  return {reinterpret_cast<const uint8_t*>(s.data()) + off, s.size() - off};
+}
+
+void AppendBytes(std::span<const uint8_t> data, std::string* out) {
+  out->append(reinterpret_cast<const char*>(data.data()), data.size());
+}
+
+}  // namespace
+
+H1Relay::H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
+                 RelayObserver* observer, ExchangeObserver* exchanges, ExpectedAuthority expected)
+    : guest_(guest),
+      upstream_(upstream),
+      clock_(clock),
+      observer_(observer),
+      exchanges_(exchanges),
+      expected_(std::move(expected)) {
+  last_activity_ = clock_.Now();
+}
+
+H1Relay::~H1Relay() {
+  guest_->SetHandler(nullptr);
+  upstream_->SetHandler(nullptr);
+}
+
+void H1Relay::Start() {
+  guest_->SetHandler(&guest_end_);
+  upstream_->SetHandler(&upstream_end_);
+  Pump();
+}
+
+void H1Relay::Pump() {
+  if (pumping_) {
+    pump_again_ = true;  // a write made the other end call back: one more round
+    return;
+  }
+  pumping_ = true;
+  do {
+    pump_again_ = false;
+    PumpOnce();
+  } while (pump_again_ && !done_);
+  pumping_ = false;
+  if (!done_) {
+    MaybeFinish();
+  }
+}
+
+void H1Relay::PumpOnce() {
+  bool moved = Flush(&up_out_, &up_off_, upstream_) | Flush(&down_out_, &down_off_, guest_);
+  if (done_) {
+    return;
+  }
+  if (tunnel_) {
+    if (up_off_ == up_out_.size() && down_off_ == down_out_.size()) {
+      SpliceTunnel();
+    }
+    return;
+  }
+  FeedRequests();
+  if (!done_) {
+    FeedResponses();
+  }
+  if (done_) {
+    return;
+  }
+  moved |= Flush(&up_out_, &up_off_, upstream_) | Flush(&down_out_, &down_off_, guest_);
+  ShutdownsIfDue();
+  if (moved) {
+    last_activity_ = clock_.Now();
+    pump_again_ = true;  // until nothing moves: a flush can make the next step possible
+  }
+}
+
+void H1Relay::ShutdownsIfDue() {
+  if (requests_over_ && up_off_ == up_out_.size() && !upstream_->write_shut()) {
+    upstream_->ShutdownWrite();  // everything the guest asked for has been passed on
+    upstream_->Flush();
+  }
+  if (refusal_ != Refusal::kNone && pending_.empty() && !refusal_sent_) {
+    EmitRefusalResponse();  // after the answers to every earlier request
+    pump_again_ = true;
+    return;
+  }
+  bool last_answered = refusal_sent_ || (requests_over_ && pending_.empty());
+  if ((responses_over_ || last_answered) && down_off_ == down_out_.size() &&
+      !guest_->write_shut()) {
+    guest_->ShutdownWrite();  // the last response (or the refusal) is out: close in order
+    guest_->Flush();
+  }
+}
+
+bool H1Relay::Flush(std::string* out, size_t* off, ByteStream* to) {
+  bool moved = false;
+  while (*off < out->size()) {
+    size_t space = to->WriteSpace();
+    if (space == 0) {
+      break;
+    }
+    std::span<const uint8_t> rest = AsBytes(*out, *off);
+    size_t n = to->Write(rest.first(std::min(space, rest.size())));
+    if (n == 0) {
+      break;
+    }
+    *off += n;
+    moved = true;
+  }
+  if (*off == out->size() && !out->empty()) {
+    out->clear();
+    *off = 0;
+    if (out->capacity() > 2 * kMaxPending) {
+      out->shrink_to_fit();
+    }
+  }
+  if (moved) {
+    to->Flush();
+  }
+  return moved;
+}
+
+void H1Relay::FeedRequests() {
+  while (!requests_over_ && !awaiting_upgrade_ && refusal_ == Refusal::kNone &&
+         up_out_.size() - up_off_ < kMaxPending && guest_->ReadableBytes() > 0) {
+    std::span<const uint8_t> chunk = guest_->Peek();
+    chunk = chunk.first(std::min(chunk.size(), kFeedChunk));
+    FeedResult r = requests_.Feed(chunk);
+    if (r.status == FeedStatus::kError) {
+      if (in_request_body_ && !pending_.empty()) {
+        // The head already went upstream: the upstream must not take the cut body for a whole
+        // one, so both sides are reset.
+        pending_.back().exchange.refused = H1ErrorName(r.error);
+        EmitPendingAsClosed();
+        Done(CloseReason::kProtocolError);
+        return;
+      }
+      Refuse(Refusal::kBadRequest, std::string(H1ErrorName(r.error)), "", "", "");
+      return;
+    }
+    guest_->Consume(r.consumed);
+    if (refusal_ != Refusal::kNone) {
+      break;  // the head just parsed was refused (the parser was paused)
+    }
+    if (r.status == FeedStatus::kTunnel) {
+      awaiting_upgrade_ = true;  // forwarded; the response says whether the protocol changes
+    } else if (r.status == FeedStatus::kClosed) {
+      requests_over_ = true;  // "Connection: close": the guest sends nothing more
+    }
+    if (r.consumed == 0) {
+      break;
+    }
+  }
+  if (!requests_over_ && refusal_ == Refusal::kNone && !awaiting_upgrade_ &&
+      guest_->ReadableBytes() == 0 && guest_->ReadEof()) {
+    FeedResult r = requests_.Finish();
+    requests_over_ = true;
+    if (r.status == FeedStatus::kError && !pending_.empty()) {
+      pending_.back().exchange.end = "closed";  // the guest left inside its request
+    }
+  }
+}
+
+void H1Relay::FeedResponses() {
+  while (!responses_over_ && down_out_.size() - down_off_ < kMaxPending &&
+         upstream_->ReadableBytes() > 0) {
+    std::span<const uint8_t> chunk = upstream_->Peek();
+    chunk = chunk.first(std::min(chunk.size(), kFeedChunk));
+    FeedResult r = responses_.Feed(chunk);
+    if (r.status == FeedStatus::kError) {
+      EmitPendingAsClosed();
+      Done(CloseReason::kHttpBadResponse);
+      return;
+    }
+    upstream_->Consume(r.consumed);
+    if (bad_response_) {
+      EmitPendingAsClosed();
+      Done(CloseReason::kHttpBadResponse);
+      return;
+    }
+    if (r.status == FeedStatus::kTunnel) {
+      tunnel_ = true;  // 101 or 2xx to CONNECT: the rest is the new protocol's
+      return;
+    }
+    if (r.status == FeedStatus::kClosed) {
+      responses_over_ = true;
+    }
+    if (r.consumed == 0) {
+      break;
+    }
+  }
+  if (!responses_over_ && upstream_->ReadableBytes() == 0 && upstream_->ReadEof()) {
+    FeedResult r = responses_.Finish();
+    responses_over_ = true;
+    if (r.status == FeedStatus::kError || !pending_.empty()) {
+      // Cut inside a response, or before responses the guest is waiting for: the guest must not
+      // take what it got for complete.
+      EmitPendingAsClosed();
+      Done(CloseReason::kHttpBadResponse);
+      return;
+    }
+  }
+}
+
+void H1Relay::SpliceTunnel() {
+  bool moved = false;
+  for (auto [from, to, counter] : {std::tuple{guest_, upstream_, &bytes_up_},
+                                   std::tuple{upstream_, guest_, &bytes_down_}}) {
+    while (from->ReadableBytes() > 0) {
+      size_t space = to->WriteSpace();
+      if (space == 0) {
+        break;
+      }
+      std::span<const uint8_t> chunk = from->Peek();
+      size_t n = to->Write(chunk.first(std::min(chunk.size(), space)));
+      if (n == 0) {
+        break;
+      }
+      from->Consume(n);
+      *counter += n;
+      moved = true;
+    }
+    if (moved) {
+      to->Flush();
+    }
+    if (from->ReadEof() && !to->write_shut()) {
+      to->ShutdownWrite();
+      to->Flush();
+    }
+  }
+  if (moved) {
+    last_activity_ = clock_.Now();
+  }
+}
+
+void H1Relay::MaybeFinish() {
+  if (done_ || !guest_->write_shut() || !upstream_->write_shut() || up_off_ != up_out_.size() ||
+      down_off_ != down_out_.size()) {
+    return;
+  }
+  if (tunnel_ && !(guest_->ReadEof() && upstream_->ReadEof())) {
+    return;
+  }
+  EmitPendingAsClosed();
+  Done(refusal_ != Refusal::kNone ? CloseReason::kHttpRefused : CloseReason::kClosed);
+}
+
+void H1Relay::OnGone(bool is_guest, bool reset) {
+  if (done_) {
+    return;
+  }
+  if (reset) {
+    EmitPendingAsClosed();
+    Done(is_guest ? CloseReason::kGuestReset : CloseReason::kUpstreamReset);
+    return;
+  }
+  Pump();
+}
+
+void H1Relay::Done(CloseReason reason) {
+  if (done_) {
+    return;
+  }
+  done_ = true;
+  guest_->SetHandler(nullptr);
+  upstream_->SetHandler(nullptr);
+  observer_->OnRelayDone(reason);
+}
+
+void H1Relay::OnRequestHead(RequestHead&& head) {
+  std::string path(head.PathWithoutQuery());
+  if (head.is_connect) {
+    // A CONNECT inside an intercepted tunnel would open a second, uninspected tunnel.
+    Refuse(Refusal::kBadRequest, "connect_in_tunnel", head.authority, head.method, path);
+    return;
+  }
+  if (!AuthorityMatches(head.authority, expected_)) {
+    Refuse(Refusal::kMisdirected, "authority_mismatch", head.authority, head.method, path);
+    return;
+  }
+  size_t before = up_out_.size();
+  if (!AppendRequestHead(head, &up_out_) || !responses_.ExpectResponseTo(head.method,
+                                                                         head.is_upgrade)) {
+    up_out_.resize(before);
+    Refuse(Refusal::kBadRequest, "unserializable_request", head.authority, head.method, path);
+    return;
+  }
+  Pending p;
+  p.exchange.proto = "h1";
+  p.exchange.method = head.method;
+  p.exchange.authority = head.authority;
+  p.exchange.path = std::move(path);
+  p.started = clock_.Now();
+  pending_.push_back(std::move(p));
+  request_chunked_ = head.body == BodyKind::kChunked;
+  in_request_body_ = head.body != BodyKind::kNone;
+  request_trailers_.clear();
+}
+
+void H1Relay::OnRequestBody(std::span<const uint8_t> data) {
+  if (refusal_ != Refusal::kNone || pending_.empty()) {
+    return;
+  }
+  if (request_chunked_) {
+    AppendChunk(data, &up_out_);
+  } else {
+    AppendBytes(data, &up_out_);
+  }
+  pending_.back().exchange.bytes_up += data.size();
+  bytes_up_ += data.size();
+}
+
+void H1Relay::OnRequestEnd() {
+  in_request_body_ = false;
+  if (refusal_ != Refusal::kNone || !request_chunked_) {
+    return;
+  }
+  if (!AppendLastChunk(request_trailers_, &up_out_)) {
+    (void)AppendLastChunk({}, &up_out_);  // trailers that cannot be written are dropped
+  }
+  request_chunked_ = false;
+}
+
+void H1Relay::OnResponseHead(ResponseHead&& head) {
+  size_t before = down_out_.size();
+  if (!AppendResponseHead(head, &down_out_)) {
+    down_out_.resize(before);
+    bad_response_ = true;  // a head we could not write back: handled once Feed returns
+    return;
+  }
+  if (head.interim) {
+    return;  // 100 Continue, 103 Early Hints: the final response follows
+  }
+  if (!pending_.empty()) {
+    pending_.front().exchange.status = head.status;
+  }
+  if (head.starts_tunnel) {
+    // The protocol changes after this head (101, or 2xx to CONNECT); requests_ then is at its
+    // tunnel point too (it stopped after the upgrade request).
+    awaiting_upgrade_ = false;
+  } else if (awaiting_upgrade_) {
+    awaiting_upgrade_ = false;
+    requests_.DeclineTunnel();  // the upstream refused the upgrade: HTTP continues
+  }
+  response_chunked_ = head.body == BodyKind::kChunked;
+  response_trailers_.clear();
+}
+
+void H1Relay::OnResponseBody(std::span<const uint8_t> data) {
+  if (response_chunked_) {
+    AppendChunk(data, &down_out_);
+  } else {
+    AppendBytes(data, &down_out_);
+  }
+  if (!pending_.empty()) {
+    pending_.front().exchange.bytes_down += data.size();
+  }
+  bytes_down_ += data.size();
+}
+
+void H1Relay::OnResponseEnd() {
+  if (response_chunked_) {
+    if (!AppendLastChunk(response_trailers_, &down_out_)) {
+      (void)AppendLastChunk({}, &down_out_);
+    }
+    response_chunked_ = false;
+  }
+  if (pending_.empty()) {
+    return;
+  }
+  Pending p = std::move(pending_.front());
+  pending_.pop_front();
+  p.exchange.duration_ms = ToMillis(clock_.Now() - p.started);
+  exchanges_->OnExchange(p.exchange);
+}
+
+void H1Relay::Refuse(Refusal why, std::string reason, const std::string& authority,
+                     const std::string& method, std::string path) {
+  refusal_ = why;
+  requests_.Pause();
+  requests_over_ = true;
+  HttpExchange ex;
+  ex.proto = "h1";
+  ex.method = method;
+  ex.authority = authority;
+  ex.path = std::move(path);
+  ex.status = why == Refusal::kMisdirected ? 421 : 400;
+  ex.refused = reason;
+  ex.end = "refused";
+  if (why == Refusal::kMisdirected) {
+    refusal_text_ = "msb-gateway: misdirected request: this TLS connection is for " +
+                    expected_.host + ", not for the host the request names\n";
+  } else {
+    refusal_text_ = "msb-gateway: bad request (" + reason + ")\n";
+  }
+  // Reported now, in request order: earlier requests were reported as their responses ended.
+  if (pending_.empty()) {
+    exchanges_->OnExchange(ex);
+  } else {
+    deferred_refusal_ = std::move(ex);
+  }
+}
+
+void H1Relay::EmitRefusalResponse() {
+  refusal_sent_ = true;
+  if (deferred_refusal_) {
+    exchanges_->OnExchange(*deferred_refusal_);
+    deferred_refusal_.reset();
+  }
+  down_out_ += refusal_ == Refusal::kMisdirected
+                   ? SimpleResponse(421, "Misdirected Request", refusal_text_)
+                   : SimpleResponse(400, "Bad Request", refusal_text_);
+}
+
+void H1Relay::EmitPendingAsClosed() {
+  while (!pending_.empty()) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    p.exchange.duration_ms = ToMillis(clock_.Now() - p.started);
+    p.exchange.end = "closed";
+    exchanges_->OnExchange(p.exchange);
+  }
+  if (deferred_refusal_) {
+    exchanges_->OnExchange(*deferred_refusal_);
+    deferred_refusal_.reset();
+  }
+}
+
+}  // namespace msb::gateway::http
