@@ -25,29 +25,18 @@ constexpr size_t kMaxMessage = 400;
   std::abort();
 }
 
-bool LdhOnly(std::string_view text) {
-  for (char c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
-}
-
 void CheckHostname(std::string_view input, const msb::certs::ServerName& n) {
-  if (n.ip || n.text.empty() || n.text.size() > msb::kMaxHostnameLength || !LdhOnly(n.text) ||
-      n.text.front() == '.' || n.text.back() == '.' || n.text.find("..") != std::string::npos) {
-    Violation(input, "bad canonical host name " + msb::QuoteUntrusted(n.text, 300));
-  }
-  size_t start = 0;
-  while (start <= n.text.size()) {
-    size_t dot = n.text.find('.', start);
-    size_t end = dot == std::string::npos ? n.text.size() : dot;
-    if (end - start > msb::kMaxHostnameLabelLength) {
-      Violation(input, "label longer than 63 bytes");
+  size_t label = 0;  // length of the current label
+  for (char c : n.text) {
+    bool ldh = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    label = c == '.' ? 0 : label + 1;
+    if ((!ldh && c != '.') || label > msb::kMaxHostnameLabelLength) {
+      Violation(input, "bad canonical host name " + msb::QuoteUntrusted(n.text, 300));
     }
-    start = end + 1;
+  }
+  if (n.ip || n.text.empty() || n.text.size() > msb::kMaxHostnameLength || n.text.front() == '.' ||
+      n.text.back() == '.' || n.text.find("..") != std::string::npos) {
+    Violation(input, "bad canonical host name " + msb::QuoteUntrusted(n.text, 300));
   }
   auto pattern = msb::HostPattern::Parse(n.text);
   if (!pattern.ok() || !pattern.value().Matches(n.text) || pattern.value().ToString() != n.text) {
