@@ -37,8 +37,9 @@ class HostPattern {
   // kAny).
   const std::string& name() const { return name_; }
 
-  // Matches reports whether `host` (a server name; canonical or not: case and one trailing dot are
-  // ignored) is covered by this pattern. IP-literal names only match exact IP patterns and `*`.
+  // Matches reports whether `host` is covered by this pattern. Case and one trailing dot are
+  // ignored; IP literals must be in canonical text (certs::ServerName::text, IpAddress::ToString)
+  // and only match exact IP patterns and `*`.
   bool Matches(std::string_view host) const;
 
   // Specificity orders patterns that match the same host: a larger value is more specific.

@@ -98,7 +98,7 @@ Status CreateIn(const StatePaths& p, int64_t now) {
 }  // namespace
 
 Result<GeneratedCa> GenerateCaPem(int64_t now) {
-  UniquePtr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  UniquePtr<EVP_PKEY> key = GenerateP256Key();
   UniquePtr<X509> cert(X509_new());
   if (!key || !cert) {
     return Status::Error("cannot generate the CA key: " + OpenSslErrors());

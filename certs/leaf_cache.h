@@ -3,6 +3,9 @@
 // caller mints outside the lock, the others wait for its result. A failed mint is handed to the
 // callers that waited for it and is not cached: the next Get mints again.
 //
+// Leaves carry their own key and chain, so minters that share a CA (same fingerprint) share
+// entries.
+//
 // Renewal: an entry is re-minted when it would expire within the renew margin (default 1 h;
 // effectively min(margin, half the leaf's lifetime)), or when the clock has gone back before its
 // notBefore, so a cached leaf never expires under a sandbox that runs for days.

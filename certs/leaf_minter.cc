@@ -4,6 +4,7 @@
 #include "certs/leaf_minter.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "certs/fast_pubkey.h"
 #include "certs/x509_build.h"
@@ -50,7 +51,7 @@ Result<std::shared_ptr<const LeafMinter>> LeafMinter::Create(std::shared_ptr<con
   m->ca_ = std::move(ca);
   m->options_ = options;
   m->clock_ = clock ? std::move(clock) : SystemWallClock();
-  m->leaf_key_.reset(EVP_EC_gen("P-256"));
+  m->leaf_key_ = GenerateP256Key();
   if (!m->leaf_key_) {
     return Status::Error("cannot generate the leaf key: " + OpenSslErrors());
   }
@@ -59,15 +60,16 @@ Result<std::shared_ptr<const LeafMinter>> LeafMinter::Create(std::shared_ptr<con
   if (!m->chain_) {
     return Status::Error("cannot allocate the leaf chain: " + OpenSslErrors());
   }
-  for (X509* c : {m->ca_->cert()}) {
-    if (sk_X509_push(m->chain_.get(), UpRef(c).release()) <= 0) {
-      return Status::Error("cannot build the leaf chain: " + OpenSslErrors());
-    }
-  }
+  std::vector<X509*> chain = {m->ca_->cert()};
   for (const auto& issuer : m->ca_->issuers()) {
-    if (sk_X509_push(m->chain_.get(), UpRef(issuer.get()).release()) <= 0) {
+    chain.push_back(issuer.get());
+  }
+  for (X509* c : chain) {
+    UniquePtr<X509> ref = UpRef(c);
+    if (!ref || sk_X509_push(m->chain_.get(), ref.get()) <= 0) {
       return Status::Error("cannot build the leaf chain: " + OpenSslErrors());
     }
+    ref.release();  // owned by the stack now
   }
   // The subject key id hashes the leaf public key: the same for every leaf of this minter.
   UniquePtr<X509> scratch(X509_new());

@@ -13,8 +13,8 @@
 namespace msb::certs {
 namespace {
 
-constexpr size_t kMaxBundleBytes = 16 << 20;  // the Debian bundle is ~220 KB
-constexpr size_t kMaxCaFileBytes = 4 << 20;
+// Any PEM file of trust anchors (the Debian bundle is ~220 KB).
+constexpr size_t kMaxBundleBytes = 16 << 20;
 
 using CertList = std::vector<UniquePtr<X509>>;
 
@@ -118,7 +118,9 @@ Result<std::shared_ptr<const UpstreamVerifier>> UpstreamVerifier::Create(
 
   // Group scoped files by pattern, then build one store per distinct (sorted) file set.
   std::vector<std::pair<HostPattern, std::vector<std::string>>> groups;
-  for (const auto& [pattern, path] : options.scoped_ca_files) {
+  for (const auto& scoped : options.scoped_ca_files) {
+    const HostPattern& pattern = scoped.first;
+    const std::string& path = scoped.second;
     Status st = load(path);
     if (!st.ok()) {
       return st;

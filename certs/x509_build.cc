@@ -152,6 +152,17 @@ std::vector<uint8_t> SubjectKeyIdOf(X509* cert) {
   return KeyIdOf(cert);
 }
 
+UniquePtr<EVP_PKEY> GenerateP256Key() {
+  UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") != 1 ||
+      EVP_PKEY_generate(ctx.get(), &key) != 1) {
+    return nullptr;
+  }
+  return UniquePtr<EVP_PKEY>(key);
+}
+
 Status SignCertificate(X509* cert, EVP_PKEY* key) {
   bool builtin_hash = EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448");
   if (X509_sign(cert, key, builtin_hash ? nullptr : EVP_sha256()) <= 0) {

@@ -53,6 +53,10 @@ std::vector<uint8_t> KeyIdOf(const X509* cert);
 // none (what an authorityKeyIdentifier pointing at it must carry).
 std::vector<uint8_t> SubjectKeyIdOf(X509* cert);
 
+// GenerateP256Key makes a fresh ECDSA P-256 key pair (nullptr on failure; OpenSslErrors() says
+// why). EVP_EC_gen would do, but its macro casts away const, which -Wcast-qual rejects.
+UniquePtr<EVP_PKEY> GenerateP256Key();
+
 // SignCertificate signs with `key`: SHA-256 for RSA and EC keys, the built-in hash for Ed25519 and
 // Ed448.
 Status SignCertificate(X509* cert, EVP_PKEY* key);

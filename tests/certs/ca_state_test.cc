@@ -95,7 +95,9 @@ TEST(CaStateTest, GeneratedCaProfile) {
   EXPECT_EQ(X509_get_pathlen(x), 0);
   EXPECT_EQ(X509_get_key_usage(x), uint32_t{KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE});
   int crit = -1;
-  ASSERT_NE(X509_get_ext_d2i(x, NID_key_usage, &crit, nullptr), nullptr);
+  UniquePtr<ASN1_BIT_STRING> ku(
+      static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(x, NID_key_usage, &crit, nullptr)));
+  ASSERT_NE(ku, nullptr);
   EXPECT_EQ(crit, 1);
   ASSERT_NE(X509_get0_subject_key_id(x), nullptr);
   ASSERT_NE(X509_get0_authority_key_id(x), nullptr);

@@ -69,7 +69,7 @@ TestCert MakeCert(const CertSpec& spec, const TestCert* issuer) {
   if (spec.rsa) {
     out.key.reset(EVP_RSA_gen(static_cast<unsigned>(spec.rsa_bits)));
   } else {
-    out.key.reset(EVP_EC_gen("P-256"));
+    out.key = GenerateP256Key();
   }
   Check(out.key != nullptr, "keygen");
   out.cert.reset(X509_new());
