@@ -125,8 +125,8 @@ constexpr size_t kMaxNameservers = 16;
 
 // Sections of microsandbox's wire format that this version does not implement. Accepting and
 // ignoring them would silently drop protections (TLS interception, secrets) the user asked for.
-constexpr std::string_view kUnsupportedSections[] = {"tls",       "secrets",      "ports",
-                                                     "interface", "rate_limiter", "trust_host_cas"};
+constexpr std::string_view kUnsupportedSections[] = {"secrets", "ports", "interface",
+                                                     "rate_limiter"};
 
 bool IsSpaceOrControl(char c) {
   auto byte = static_cast<unsigned char>(c);
@@ -225,6 +225,17 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
       return max.status();
     }
     config.max_connections = max.value();
+  } else if (key == "tls") {
+    auto tls = config_internal::ParseTlsObject(member, path);
+    if (!tls.ok()) {
+      return tls.status();
+    }
+    config.tls = std::move(tls).value();
+  } else if (key == "trust_host_cas") {
+    if (!member.is_bool()) {
+      return TypeError(path, "a boolean", member);
+    }
+    config.trust_host_cas = member.as_bool();
   } else if (key == "enabled") {
     if (!member.is_bool()) {
       return TypeError(path, "a boolean", member);
@@ -237,8 +248,8 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
   } else {
     return PathError(
         path,
-        "unknown field: expected \"policy\", \"dns\", \"max_connections\" or "
-        "\"enabled\"" +
+        "unknown field: expected \"policy\", \"dns\", \"tls\", \"trust_host_cas\", "
+        "\"max_connections\" or \"enabled\"" +
             DidYouMean(key, {"policy", "dns", "max_connections", "enabled", "tls", "secrets",
                              "ports", "interface", "rate_limiter", "trust_host_cas"}));
   }

@@ -1,12 +1,11 @@
 // The JSON network configuration (`--config FILE`) in microsandbox's wire format (docs/config.md):
 //   {"policy": {"default_egress", "default_ingress", "rules": [...]},
 //    "dns": {"nameservers", "rebind_protection", "query_timeout_ms"},
-//    "max_connections": N}
+//    "tls": {...}, "trust_host_cas": bool, "max_connections": N}
 // Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
 // JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
-// "private"?)`. Sections of the wire format this version does not implement yet (`tls`,
-// `secrets`, `ports`, `interface`, `rate_limiter`, `trust_host_cas`) are errors saying so, never
-// silently ignored.
+// "private"?)`. Sections of the wire format this version does not implement yet (`secrets`,
+// `ports`, `interface`, `rate_limiter`) are errors saying so, never silently ignored.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/host_pattern.h"
 #include "base/json.h"
 #include "base/status.h"
 #include "policy/types.h"
@@ -28,12 +28,32 @@ struct DnsSettings {
   std::optional<uint64_t> query_timeout_ms;  // 1..600000
 };
 
+// TlsSettings is the `tls` section (docs/config.md); unset members keep the gateway's defaults.
+struct TlsSettings {
+  std::optional<bool> enabled;
+  std::optional<std::vector<uint16_t>> intercepted_ports;
+  std::vector<HostPattern> bypass;
+  std::optional<bool> verify_upstream;
+  std::optional<bool> block_quic_on_intercept;
+  std::vector<std::string> upstream_ca_cert;  // paths
+  std::vector<std::pair<HostPattern, std::string>> scoped_upstream_ca_cert;
+  std::vector<std::pair<HostPattern, bool>> scoped_verify_upstream;
+  std::optional<std::string> intercept_ca_cert;  // both or neither
+  std::optional<std::string> intercept_ca_key;
+  std::optional<uint64_t> cache_capacity;  // 0 = the default (1000)
+  std::optional<uint64_t> validity_hours;  // 1..9528 (397 days)
+};
+
 struct NetworkConfig {
   // The policy object when present. Missing fields inside it take the wire format's fail-closed
   // defaults: default_egress deny, default_ingress deny, no rules.
   std::optional<Policy> policy;
   DnsSettings dns;
   std::optional<uint64_t> max_connections;  // 1..65536
+  std::optional<TlsSettings> tls;
+  // trust_host_cas: accepted for compatibility; `run` always keeps the host's roots in the
+  // sandbox's bundle (docs/tls.md).
+  std::optional<bool> trust_host_cas;
 };
 
 Result<NetworkConfig> ParseNetworkConfig(std::string_view json_text);
@@ -57,6 +77,8 @@ Result<uint64_t> IntegerField(const JsonValue& value, std::string_view path, uin
                               uint64_t max);
 // ParsePolicyObject parses the "policy" section.
 Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path);
+// ParseTlsObject parses the "tls" section (config_tls.cc).
+Result<TlsSettings> ParseTlsObject(const JsonValue& value, std::string_view path);
 
 }  // namespace config_internal
 

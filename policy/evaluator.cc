@@ -60,6 +60,9 @@ bool Evaluator::RuleMatches(const Rule& rule, const FlowQuery& query,
       return dest.cidr.Contains(query.ip.Normalized()) || dest.cidr.Contains(query.ip);
     case Destination::Kind::kDomain:
     case Destination::Kind::kDomainSuffix: {
+      if (!query.sni && query.sni_pending && rule.action == Action::kDeny) {
+        return false;
+      }
       bool pinned = names != nullptr && names->PinnedNameMatches(query.ip, dest);
       if (!query.sni) {
         return pinned;

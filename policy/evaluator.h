@@ -31,6 +31,10 @@ struct FlowQuery {
   // sni is the TLS server name when known (TLS interception issue). Deny domain rules match on the
   // SNI alone; allow domain rules need the SNI to match AND a pin tying `ip` to a matching name.
   std::optional<std::string_view> sni;
+  // sni_pending: the SNI is not known yet but will be (a SYN to an intercepted port). Deny name
+  // rules are then left to the decision at the ClientHello: they match the SNI there, and a
+  // deny by pin now would also refuse an allowed name that shares the address (a CDN).
+  bool sni_pending = false;
 };
 
 struct Decision {

@@ -19,6 +19,9 @@
 namespace msb::gateway {
 
 class DnsForwarder;
+namespace tls {
+class InterceptContext;
+}
 
 struct SessionOptions {
   Duration connect_timeout = std::chrono::seconds(10);
@@ -58,7 +61,8 @@ struct SessionContext {
   const policy::Evaluator* policy = nullptr;
   policy::PinSet* pins = nullptr;
   SessionStats* stats = nullptr;
-  DnsForwarder* dns = nullptr;  // DNS over TCP (and, later, over TLS)
+  DnsForwarder* dns = nullptr;  // DNS over TCP and over TLS
+  tls::InterceptContext* intercept = nullptr;  // null when TLS interception is off
 
   const Clock& clock() const { return loop->clock(); }
 };

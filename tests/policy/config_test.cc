@@ -520,7 +520,7 @@ TEST(ConfigTest, MaxConnections) {
 
 TEST(ConfigTest, UnsupportedSectionsAndEnabled) {
   for (std::string_view section :
-       {"tls", "secrets", "ports", "interface", "rate_limiter", "trust_host_cas"}) {
+       {"secrets", "ports", "interface", "rate_limiter"}) {
     for (std::string_view value : {"{}", "[]", "false", "{\"enabled\": false}"}) {
       EXPECT_EQ(Error(R"({")" + std::string(section) + "\": " + std::string(value) + "}"),
                 "$." + std::string(section) + ": not supported by this version of msb-gateway")
@@ -532,15 +532,64 @@ TEST(ConfigTest, UnsupportedSectionsAndEnabled) {
   EXPECT_EQ(Error(R"({"enabled": "true"})"), "$.enabled: expected a boolean, found a string");
 }
 
+TEST(ConfigTest, TlsSectionInTheWireFormat) {
+  auto c = ParseNetworkConfig(R"({"tls": {
+      "enabled": true, "intercepted_ports": [443, 8443, 443], "bypass": ["pinned.example.com",
+      "*.gov"], "verify_upstream": true, "block_quic_on_intercept": false,
+      "upstream_ca_cert": ["/etc/ssl/corp-root.pem"],
+      "scoped_upstream_ca_certs": [{"pattern": "api.internal.example.com", "path": "./ca.pem"}],
+      "scoped_verify_upstream": [{"pattern": "*.preview.internal", "verify": false}],
+      "ca": {"cert_path": "/c.pem", "key_path": "/k.pem"},
+      "cache": {"capacity": 50, "validity_hours": 12}}, "trust_host_cas": true})");
+  ASSERT_TRUE(c.ok()) << c.error();
+  const TlsSettings& t = *c.value().tls;
+  EXPECT_EQ(t.enabled, true);
+  EXPECT_EQ(*t.intercepted_ports, (std::vector<uint16_t>{443, 8443}));
+  ASSERT_EQ(t.bypass.size(), 2u);
+  EXPECT_EQ(t.bypass[1].ToString(), "*.gov");
+  EXPECT_EQ(t.block_quic_on_intercept, false);
+  EXPECT_EQ(t.upstream_ca_cert, (std::vector<std::string>{"/etc/ssl/corp-root.pem"}));
+  ASSERT_EQ(t.scoped_upstream_ca_cert.size(), 1u);
+  EXPECT_EQ(t.scoped_upstream_ca_cert[0].second, "./ca.pem");
+  ASSERT_EQ(t.scoped_verify_upstream.size(), 1u);
+  EXPECT_FALSE(t.scoped_verify_upstream[0].second);
+  EXPECT_EQ(t.intercept_ca_cert, "/c.pem");
+  EXPECT_EQ(t.cache_capacity, 50u);
+  EXPECT_EQ(t.validity_hours, 12u);
+  EXPECT_EQ(c.value().trust_host_cas, true);
+}
+
+TEST(ConfigTest, TlsSectionErrorsNameThePath) {
+  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"),
+              StartsWith(R"($.tls.bypas: unknown field)"));
+  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"), HasSubstr(R"((did you mean "bypass"?))"));
+  EXPECT_THAT(Error(R"({"tls": {"bypass": ["*.*.x"]}})"), StartsWith("$.tls.bypass[0]: "));
+  EXPECT_EQ(Error(R"({"tls": {"intercepted_ports": [0]}})"),
+            "$.tls.intercepted_ports[0]: expected an integer from 1 to 65535, found 0");
+  EXPECT_THAT(Error(R"({"tls": {"intercepted_ports": []}})"), HasSubstr("no ports given"));
+  EXPECT_EQ(Error(R"({"tls": {"intercept_ca": {"cert_path": "/c.pem"}}})"),
+            "$.tls.intercept_ca: give both cert_path and key_path, or neither");
+  EXPECT_THAT(Error(R"({"tls": {"scoped_verify_upstream": [{"pattern": "a.b"}]}})"),
+              HasSubstr(R"(needs "pattern" and "verify")"));
+  EXPECT_THAT(Error(R"({"tls": {"scoped_verify_upstream": [{"pattern": "a.b", "verify": 1}]}})"),
+              StartsWith("$.tls.scoped_verify_upstream[0].verify: expected a boolean"));
+  EXPECT_THAT(Error(R"({"tls": {"cache": {"validity_hours": 100000}}})"),
+              StartsWith("$.tls.cache.validity_hours: "));
+  EXPECT_EQ(Error(R"({"tls": {"enabled": "yes"}})"),
+            "$.tls.enabled: expected a boolean, found a string");
+  EXPECT_EQ(Error(R"({"trust_host_cas": 1})"),
+            "$.trust_host_cas: expected a boolean, found a number");
+}
+
 TEST(ConfigTest, UnknownTopLevelFields) {
   EXPECT_EQ(Error(R"({"polciy": {}})"),
-            R"($.polciy: unknown field: expected "policy", "dns", "max_connections" or )"
-            R"("enabled" (did you mean "policy"?))");
+            R"($.polciy: unknown field: expected "policy", "dns", "tls", "trust_host_cas", )"
+            R"("max_connections" or "enabled" (did you mean "policy"?))");
   EXPECT_THAT(Error(R"({"max_connection": 5})"), HasSubstr(R"((did you mean "max_connections"?))"));
   EXPECT_THAT(Error(R"({"tsl": {}})"), HasSubstr(R"((did you mean "tls"?))"));
   EXPECT_EQ(Error(R"({"network": {}})"),
-            R"($.network: unknown field: expected "policy", "dns", "max_connections" or )"
-            R"("enabled")");
+            R"($.network: unknown field: expected "policy", "dns", "tls", "trust_host_cas", )"
+            R"("max_connections" or "enabled")");
   // Keys that are not plain words are quoted in the path.
   EXPECT_THAT(Error(R"({"a b": 1})"), StartsWith(R"($["a b"]: unknown field)"));
   EXPECT_THAT(Error(R"({"": 1})"), StartsWith(R"($[""]: unknown field)"));

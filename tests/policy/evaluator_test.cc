@@ -178,6 +178,29 @@ TEST(EvaluatorTest, DenyMatchesOnSniAlone) {
   EXPECT_EQ(e.Evaluate(q, nullptr), Allow(1));
 }
 
+TEST(EvaluatorTest, PendingSniLeavesDenyNameRulesToTheHello) {
+  // A CDN address pinned to both a denied and an allowed name: at SYN time on an intercepted
+  // port the deny rule waits for the SNI; with the SNI it decides by name.
+  Evaluator e(P({"deny@ads.example", "allow@public"}), {});
+  FakePins pins;
+  pins.Pin("198.51.100.40", "ads.example");
+  pins.Pin("198.51.100.40", "cdn.example");
+  FlowQuery q = Egress("198.51.100.40");
+  EXPECT_EQ(e.Evaluate(q, &pins), Deny(0));  // no SNI to come: the pin decides
+  q.sni_pending = true;
+  EXPECT_EQ(e.Evaluate(q, &pins), Allow(1));
+  q.sni_pending = false;
+  q.sni = "cdn.example";
+  EXPECT_EQ(e.Evaluate(q, &pins), Allow(1));
+  q.sni = "ads.example";
+  EXPECT_EQ(e.Evaluate(q, &pins), Deny(0));
+  // Allow name rules are unaffected: they still need the pin at SYN time.
+  Evaluator strict(P({"allow@api.example.com"}), {});
+  FlowQuery s = Egress("198.51.100.41");
+  s.sni_pending = true;
+  EXPECT_EQ(strict.Evaluate(s, &pins), kDefaultDeny);
+}
+
 TEST(EvaluatorTest, AllowNeedsSniAndPin) {
   Evaluator e(P({"allow@api.example.com"}), {});
   FakePins pins;
