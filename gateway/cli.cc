@@ -2,10 +2,12 @@
 // and how to apply its value, so help, validation and "did you mean" all come from one place.
 #include "gateway/cli.h"
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <optional>
 
+#include "base/host_pattern.h"
 #include "base/ip_address.h"
 #include "base/logging.h"
 #include "base/strings.h"
@@ -17,6 +19,7 @@ namespace {
 constexpr unsigned kRunCmd = 1;
 constexpr unsigned kServeCmd = 2;
 constexpr unsigned kExplainCmd = 4;
+constexpr unsigned kCaCmd = 8;
 constexpr unsigned kGatewayCmds = kRunCmd | kServeCmd;
 constexpr unsigned kPolicyCmds = kRunCmd | kServeCmd | kExplainCmd;
 
@@ -28,6 +31,8 @@ unsigned CommandBit(Command c) {
       return kServeCmd;
     case Command::kPolicyExplain:
       return kExplainCmd;
+    case Command::kCa:
+      return kCaCmd;
     default:
       return 0;
   }
@@ -121,6 +126,36 @@ Apply MacFlag(std::string_view flag, stack::MacAddress stack::NetstackConfig::*f
     c->gateway.net.*field = *mac;
     return Status::Ok();
   };
+}
+
+// TlsFlag marks the flag as one that turns interception on, then applies it.
+Apply TlsFlag(std::function<Status(CliConfig*, std::string_view)> apply) {
+  return [apply](CliConfig* c, std::string_view v) {
+    c->tls.enabled = true;
+    c->tls_flag_given = true;
+    return apply(c, v);
+  };
+}
+
+Result<HostPattern> PatternValue(std::string_view flag, std::string_view v) {
+  auto p = HostPattern::Parse(v);
+  if (!p.ok()) {
+    return Status::Error(std::string(flag) + ": " + p.error());
+  }
+  return p;
+}
+
+Apply FileFlag(std::string_view flag, std::string tls::InterceptOptions::*field) {
+  return TlsFlag([flag, field](CliConfig* c, std::string_view v) {
+    if (v.empty()) {
+      return BadValue(flag, v, "a PEM file");
+    }
+    if (!(c->tls.*field).empty()) {
+      return Status::Error(std::string(flag) + " given twice");
+    }
+    c->tls.*field = v;
+    return Status::Ok();
+  });
 }
 
 const std::vector<FlagSpec>& Flags() {
@@ -249,6 +284,85 @@ const std::vector<FlagSpec>& Flags() {
          c->log_level = *l;
          return Status::Ok();
        }},
+      {"--tls-intercept", false, kGatewayCmds, TlsFlag([](CliConfig*, std::string_view) {
+         return Status::Ok();
+       })},
+      {"--tls-intercept-port", true, kGatewayCmds,
+       TlsFlag([](CliConfig* c, std::string_view v) {
+         auto n = ParseUint(v, 1, 65535);
+         if (!n) {
+           return BadValue("--tls-intercept-port", v, "a port from 1 to 65535");
+         }
+         if (!c->tls_ports_given) {
+           c->tls.ports.clear();  // the first one replaces the default 443
+           c->tls_ports_given = true;
+         }
+         if (std::find(c->tls.ports.begin(), c->tls.ports.end(), *n) == c->tls.ports.end()) {
+           c->tls.ports.push_back(static_cast<uint16_t>(*n));
+         }
+         return Status::Ok();
+       })},
+      {"--tls-bypass", true, kGatewayCmds, TlsFlag([](CliConfig* c, std::string_view v) {
+         auto p = PatternValue("--tls-bypass", v);
+         if (!p.ok()) {
+           return p.status();
+         }
+         c->tls.bypass.push_back(std::move(p).value());
+         return Status::Ok();
+       })},
+      {"--tls-upstream-ca-cert", true, kGatewayCmds,
+       TlsFlag([](CliConfig* c, std::string_view v) {
+         if (v.empty()) {
+           return BadValue("--tls-upstream-ca-cert", v, "a PEM file");
+         }
+         c->tls.trust.extra_ca_files.emplace_back(v);
+         return Status::Ok();
+       })},
+      {"--tls-upstream-ca-cert-for", true, kGatewayCmds,
+       TlsFlag([](CliConfig* c, std::string_view v) {
+         size_t eq = v.find('=');
+         if (eq == std::string_view::npos || eq == 0 || eq + 1 == v.size()) {
+           return BadValue("--tls-upstream-ca-cert-for", v, "PATTERN=PEM, e.g. "
+                           "*.corp.example=/etc/ssl/corp-root.pem");
+         }
+         auto p = PatternValue("--tls-upstream-ca-cert-for", v.substr(0, eq));
+         if (!p.ok()) {
+           return p.status();
+         }
+         c->tls.trust.scoped_ca_files.emplace_back(std::move(p).value(),
+                                                   std::string(v.substr(eq + 1)));
+         return Status::Ok();
+       })},
+      {"--tls-no-verify-upstream-for", true, kGatewayCmds,
+       TlsFlag([](CliConfig* c, std::string_view v) {
+         auto p = PatternValue("--tls-no-verify-upstream-for", v);
+         if (!p.ok()) {
+           return p.status();
+         }
+         c->tls.trust.scoped_verify.emplace_back(std::move(p).value(), false);
+         return Status::Ok();
+       })},
+      {"--intercept-ca", true, kGatewayCmds,
+       FileFlag("--intercept-ca", &tls::InterceptOptions::ca_cert)},
+      {"--tls-intercept-ca-cert", true, kGatewayCmds,
+       FileFlag("--tls-intercept-ca-cert", &tls::InterceptOptions::ca_cert)},
+      {"--intercept-ca-key", true, kGatewayCmds,
+       FileFlag("--intercept-ca-key", &tls::InterceptOptions::ca_key)},
+      {"--tls-intercept-ca-key", true, kGatewayCmds,
+       FileFlag("--tls-intercept-ca-key", &tls::InterceptOptions::ca_key)},
+      {"--no-block-quic", false, kGatewayCmds, TlsFlag([](CliConfig* c, std::string_view) {
+         c->tls.block_quic = false;
+         return Status::Ok();
+       })},
+      {"--state-dir", true, kGatewayCmds | kCaCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty() || v[0] != '/') {
+           return BadValue("--state-dir", v, "an absolute directory path");
+         }
+         c->tls.state_dir = v;
+         c->state_dir_given = true;
+         return Status::Ok();
+       }},
       {"--tap", true, kServeCmd,
        [](CliConfig* c, std::string_view v) {
          if (v.empty() || v.size() > 15) {
@@ -366,6 +480,22 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
     }
     c.command = Command::kPolicyExplain;
     ++i;
+  } else if (cmd == "ca") {
+    constexpr std::array<std::string_view, 3> kActions = {"init", "show", "export"};
+    if (args.size() < 2 || std::find(kActions.begin(), kActions.end(), args[1]) == kActions.end()) {
+      std::string msg = "ca needs an action: msb-gateway ca init|show|export [--state-dir DIR]";
+      if (args.size() >= 2) {
+        msg = "unknown ca action \"" + args[1] + "\"";
+        if (auto s = Suggest(args[1], kActions)) {
+          msg += " (did you mean \"" + std::string(*s) + "\"?)";
+        }
+        msg += "; expected init, show or export";
+      }
+      return Status::Error(msg);
+    }
+    c.command = Command::kCa;
+    c.ca_action = args[1];
+    ++i;
   } else if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     c.command = Command::kHelp;
     if (args.size() > 1) {
@@ -376,13 +506,13 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
     c.command = Command::kVersion;
     return c;
   } else {
-    constexpr std::array<std::string_view, 5> kCommands = {"run", "serve", "policy", "help",
-                                                           "version"};
+    constexpr std::array<std::string_view, 6> kCommands = {"run", "serve", "policy", "ca",
+                                                           "help", "version"};
     std::string msg = "unknown command \"" + std::string(cmd) + "\"";
     if (auto s = Suggest(cmd, kCommands)) {
       msg += " (did you mean \"" + std::string(*s) + "\"?)";
     }
-    return Status::Error(msg + "; commands: run, serve, policy explain, help, version");
+    return Status::Error(msg + "; commands: run, serve, policy explain, ca, help, version");
   }
   ++i;
   for (; i < args.size(); ++i) {
@@ -463,6 +593,10 @@ DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
             --no-dns-rebind-protection
 Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 1500
             --gateway-mac MAC  --guest-mac MAC  --interface eth0
+TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass PATTERN
+            --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM
+            --tls-no-verify-upstream-for PATTERN  --intercept-ca CERT --intercept-ca-key KEY
+            --state-dir DIR  --no-block-quic
 Limits:     --max-connections 1024  --connect-timeout-ms 10000  --idle-timeout-s 3600
 Output:     --audit-log PATH|-  --log-level warn
 See docs/cli.md for every flag.
@@ -472,6 +606,15 @@ See docs/cli.md for every flag.
 
 Serves an existing TAP (a VM's network device) until SIGINT or SIGTERM. Takes the same policy,
 address, limit and output flags as run.
+)";
+    case Command::kCa:
+      return R"(usage: msb-gateway ca init|show|export [--state-dir DIR]
+
+The certificate authority TLS interception signs its leaf certificates with, kept in DIR (default
+$XDG_STATE_HOME/msb-gateway, else ~/.local/state/msb-gateway; key file 0600):
+  init    create it if it does not exist (idempotent), then show it
+  show    subject, SHA-256 fingerprint, validity and files
+  export  print the CA certificate (PEM), e.g. for a VM's trust store
 )";
     case Command::kPolicyExplain:
       return R"(usage: msb-gateway policy explain [policy flags] DEST[:PORT][/PROTO]
@@ -488,6 +631,8 @@ usage:
   msb-gateway run [flags] -- CMD [ARGS...]     run CMD in a namespace wired to the gateway
   msb-gateway serve --tap NAME [flags]         serve an existing TAP (VM set-ups)
   msb-gateway policy explain [flags] DEST      explain the decision for a destination
+  msb-gateway ca init|show|export [--state-dir DIR]
+                                               the TLS-interception CA (export prints the PEM)
   msb-gateway help [COMMAND] | version
 
 Run `msb-gateway help run` for the flags; docs/cli.md has the full reference.

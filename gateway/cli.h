@@ -11,11 +11,12 @@
 
 #include "base/status.h"
 #include "gateway/gateway.h"
+#include "gateway/tls/intercept_options.h"
 #include "policy/presets.h"
 
 namespace msb::gateway {
 
-enum class Command : uint8_t { kRun, kServe, kPolicyExplain, kHelp, kVersion };
+enum class Command : uint8_t { kRun, kServe, kPolicyExplain, kCa, kHelp, kVersion };
 
 struct CliConfig {
   Command command = Command::kHelp;
@@ -33,6 +34,12 @@ struct CliConfig {
   std::vector<std::string> command_argv;  // run: CMD ARGS...
   std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
   std::string help_topic;                 // help: the command asked about, if any
+  // TLS interception flags (docs/tls.md). Any of them turns interception on.
+  tls::InterceptOptions tls;
+  bool tls_flag_given = false;       // some TLS flag was given (they override the config file)
+  bool tls_ports_given = false;      // --tls-intercept-port replaced the default list
+  bool state_dir_given = false;
+  std::string ca_action;             // ca: init | show | export
 };
 
 // ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.

@@ -6,6 +6,7 @@
 #include "gateway/core/guest_stream.h"
 #include "gateway/dns/tcp_session.h"
 #include "gateway/tcp_session.h"
+#include "gateway/tls/intercept_context.h"
 #include "policy/destination_validity.h"
 #include "policy/types.h"
 
@@ -193,18 +194,35 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
                         std::make_unique<DnsTcpSession>(MakeSessionContext(), flow_id, syn_id,
                                                         tuple));
   }
+  tls::InterceptContext* intercept = options_.intercept;
   if (tuple.dest.port == 853) {
-    // DNS over TLS cannot be inspected yet: refusing it makes stubs fall back to port 53.
-    decision.action = policy::Action::kDeny;
-    EmitDecision(flow_id, tuple, decision, "dot_not_supported");
-    ++stats_.flows_denied;
-    return stack::SynVerdict::kReject;
+    if (intercept == nullptr) {
+      // Without interception DNS over TLS cannot be inspected: refusing it makes stubs fall back
+      // to port 53.
+      decision.action = policy::Action::kDeny;
+      EmitDecision(flow_id, tuple, decision, "dot_not_supported");
+      ++stats_.flows_denied;
+      return stack::SynVerdict::kReject;
+    }
+    // With interception the gateway terminates DNS over TLS itself and answers its queries,
+    // which policy judges one by one, as for TCP to port 53.
+    decision.action = full ? policy::Action::kDeny : policy::Action::kAllow;
+    EmitDecision(flow_id, tuple, decision, full ? "max_connections" : "dot");
+    if (full) {
+      ++stats_.flows_denied;
+      return stack::SynVerdict::kReject;
+    }
+    return AdmitSession(flow_id, syn_id,
+                        std::make_unique<DnsTcpSession>(MakeSessionContext(), flow_id, syn_id,
+                                                        tuple, /*over_tls=*/true));
   }
+  bool intercepted = intercept != nullptr && intercept->IsInterceptedPort(tuple.dest.port);
   policy::FlowQuery q;
   q.direction = policy::Direction::kEgress;
   q.protocol = policy::Protocol::kTcp;
   q.ip = tuple.dest.ip;
   q.port = tuple.dest.port;
+  q.sni_pending = intercepted;  // the ClientHello decides again, with the SNI
   decision = policy_->Evaluate(q, pins_.get());
   if (decision.action == policy::Action::kAllow && full) {
     decision.action = policy::Action::kDeny;
@@ -219,7 +237,7 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
   }
   return AdmitSession(flow_id, syn_id,
                       std::make_unique<TcpSession>(MakeSessionContext(), flow_id, syn_id, tuple,
-                                                   UpstreamAddressFor(tuple.dest)));
+                                                   UpstreamAddressFor(tuple.dest), intercepted));
 }
 
 stack::SynVerdict Gateway::AdmitSession(uint64_t flow_id, uint64_t syn_id,
@@ -288,6 +306,13 @@ stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const 
   }
   policy::Decision decision;
   decision.action = policy::Action::kDeny;
+  tls::InterceptContext* intercept = options_.intercept;
+  if (intercept != nullptr && intercept->options().block_quic && intercept->IsInterceptedPort(port)) {
+    // QUIC would carry HTTPS past the interception: dropped silently, clients fall back to TCP.
+    EmitDecision(NextFlowId(), tuple, decision, "quic_blocked");
+    ++stats_.flows_denied;
+    return stack::UdpVerdict::kDrop;
+  }
   if (port == 853 || port == 5353 || port == 5355 || port == 137) {
     // DNS over QUIC, mDNS, LLMNR and NetBIOS name service would bypass the gateway's resolver:
     // refuse them at once so stubs fall back to plain DNS, which the gateway sees.
@@ -313,6 +338,7 @@ SessionContext Gateway::MakeSessionContext() {
   ctx.pins = pins_.get();
   ctx.stats = &stats_.sessions;
   ctx.dns = dns_.get();
+  ctx.intercept = options_.intercept;
   return ctx;
 }
 

@@ -32,6 +32,9 @@ struct GatewayOptions {
   DnsOptions dns;
   size_t max_connections = 1024;
   SessionOptions session;
+  // intercept: TLS interception's process-wide state (owned by the caller, outliving the
+  // gateway); null when interception is off.
+  tls::InterceptContext* intercept = nullptr;
 };
 
 struct GatewayStats {

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       return msb::gateway::ServeCommand(config);
     case Command::kPolicyExplain:
       return msb::gateway::ExplainCommand(config);
+    case Command::kCa:
+      return msb::gateway::CaCommand(config);
     case Command::kVersion:
       std::printf("msb-gateway %s\n", MSB_VERSION);
       return 0;
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
       }
       if (config.help_topic == "serve") {
         topic = Command::kServe;
+      }
+      if (config.help_topic == "ca") {
+        topic = Command::kCa;
       }
       if (config.help_topic == "policy") {
         topic = Command::kPolicyExplain;

@@ -14,6 +14,7 @@
 
 #include "gateway/dns/nameservers.h"
 #include "gateway/sandbox.h"
+#include "gateway/tls/intercept_context.h"
 #include "policy/config.h"
 #include "policy/explain.h"
 #include "stack/tap_device.h"
@@ -32,7 +33,79 @@ int Fail(const std::string& message, int status = 2) {
 struct Setup {
   std::shared_ptr<const policy::Evaluator> evaluator;
   GatewayOptions gateway;
+  std::shared_ptr<tls::InterceptContext> intercept;  // null when interception is off
 };
+
+// MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
+// lists), to the defaults.
+tls::InterceptOptions MergeTls(const CliConfig& c, const std::optional<policy::TlsSettings>& file) {
+  tls::InterceptOptions o;
+  if (file) {
+    const policy::TlsSettings& t = *file;
+    o.enabled = t.enabled.value_or(false);
+    if (t.intercepted_ports) {
+      o.ports = *t.intercepted_ports;
+    }
+    o.bypass = t.bypass;
+    o.trust.verify = t.verify_upstream.value_or(true);
+    o.block_quic = t.block_quic_on_intercept.value_or(true);
+    o.trust.extra_ca_files = t.upstream_ca_cert;
+    o.trust.scoped_ca_files = t.scoped_upstream_ca_cert;
+    o.trust.scoped_verify = t.scoped_verify_upstream;
+    o.ca_cert = t.intercept_ca_cert.value_or("");
+    o.ca_key = t.intercept_ca_key.value_or("");
+    if (t.cache_capacity && *t.cache_capacity != 0) {
+      o.cache_capacity = *t.cache_capacity;
+    }
+    if (t.validity_hours) {
+      o.validity_hours = static_cast<int64_t>(*t.validity_hours);
+    }
+  }
+  const tls::InterceptOptions& f = c.tls;
+  if (c.tls_flag_given) {
+    o.enabled = true;
+    if (c.tls_ports_given) {
+      o.ports = f.ports;
+    }
+    o.bypass.insert(o.bypass.end(), f.bypass.begin(), f.bypass.end());
+    o.trust.extra_ca_files.insert(o.trust.extra_ca_files.end(), f.trust.extra_ca_files.begin(),
+                                  f.trust.extra_ca_files.end());
+    o.trust.scoped_ca_files.insert(o.trust.scoped_ca_files.end(), f.trust.scoped_ca_files.begin(),
+                                   f.trust.scoped_ca_files.end());
+    o.trust.scoped_verify.insert(o.trust.scoped_verify.end(), f.trust.scoped_verify.begin(),
+                                 f.trust.scoped_verify.end());
+    if (!f.ca_cert.empty()) {
+      o.ca_cert = f.ca_cert;
+      o.ca_key = f.ca_key;
+    }
+    if (!f.block_quic) {
+      o.block_quic = false;
+    }
+  }
+  o.state_dir = c.state_dir_given ? f.state_dir : tls::DefaultStateDir();
+  return o;
+}
+
+// CreateIntercept builds the interception state; errors say which flag, file or setting.
+Result<std::shared_ptr<tls::InterceptContext>> CreateIntercept(const CliConfig& c,
+                                                               const tls::InterceptOptions& o) {
+  auto ca = tls::LoadInterceptCa(o);
+  if (!ca.ok()) {
+    std::string where = !c.tls.ca_cert.empty() ? "--intercept-ca/--intercept-ca-key: "
+                        : !o.ca_cert.empty()   ? "--config " + c.config_path + ": tls.intercept_ca: "
+                        : c.state_dir_given    ? "--state-dir: "
+                                               : "intercept CA: ";
+    return Status::Error(where + ca.error());
+  }
+  auto ctx = tls::InterceptContext::Create(o, std::move(ca).value());
+  if (!ctx.ok()) {
+    return ctx.status();
+  }
+  for (const std::string& w : ctx.value()->ca().warnings()) {
+    std::fprintf(stderr, "msb-gateway: warning: intercept CA: %s\n", w.c_str());
+  }
+  return std::shared_ptr<tls::InterceptContext>(std::move(ctx).value());
+}
 
 Result<policy::NetworkConfig> LoadConfig(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -62,6 +135,7 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   setup.gateway = c.gateway;
   policy::PolicyOptions options = c.policy;
   policy::DnsSettings dns;
+  std::optional<policy::TlsSettings> tls_file;
   if (!c.config_path.empty()) {
     auto config = LoadConfig(c.config_path);
     if (!config.ok()) {
@@ -69,6 +143,7 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     }
     options.config_policy = config.value().policy;
     dns = config.value().dns;
+    tls_file = config.value().tls;
     if (config.value().max_connections && !c.max_connections_set) {
       setup.gateway.max_connections = *config.value().max_connections;
     }
@@ -88,6 +163,15 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   d.rebind_protection = !c.no_dns_rebind_protection && dns.rebind_protection.value_or(true);
   uint64_t timeout_ms = c.dns_query_timeout_ms.value_or(dns.query_timeout_ms.value_or(5000));
   d.query_timeout = std::chrono::milliseconds(timeout_ms);
+  tls::InterceptOptions tls_options = MergeTls(c, tls_file);
+  if (tls_options.enabled && resolve_nameservers) {
+    auto intercept = CreateIntercept(c, tls_options);
+    if (!intercept.ok()) {
+      return intercept.status();
+    }
+    setup.intercept = std::move(intercept).value();
+    setup.gateway.intercept = setup.intercept.get();
+  }
   if (resolve_nameservers) {
     const std::vector<std::string>& specs =
         c.dns_nameservers.empty() ? dns.nameservers : c.dns_nameservers;
@@ -104,8 +188,35 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   return setup;
 }
 
+// TlsJson describes interception for gateway.start: on or off, ports, bypass patterns and the
+// CA's fingerprint (what a guest must trust).
+std::string TlsJson(const tls::InterceptContext* intercept) {
+  JsonWriter j;
+  j.Bool("enabled", intercept != nullptr);
+  if (intercept != nullptr) {
+    std::vector<std::string> ports;
+    for (uint16_t p : intercept->options().ports) {
+      ports.push_back(std::to_string(p));
+    }
+    std::vector<std::string> bypass;
+    for (const HostPattern& p : intercept->options().bypass) {
+      bypass.push_back(p.ToString());
+    }
+    std::string port_list = "[";
+    for (size_t i = 0; i < ports.size(); ++i) {
+      port_list += (i == 0 ? "" : ",") + ports[i];
+    }
+    port_list += "]";
+    j.Raw("ports", port_list)
+        .Raw("bypass", JsonStringArray(bypass))
+        .Str("ca_fingerprint", intercept->ca().fingerprint_sha256())
+        .Bool("block_quic", intercept->options().block_quic);
+  }
+  return j.Finish();
+}
+
 void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
-               const DnsForwarder& dns) {
+               const DnsForwarder& dns, const tls::InterceptContext* intercept) {
   std::vector<std::string> rules;
   for (const policy::Rule& r : ev.policy().rules) {
     rules.push_back(policy::RuleToString(r));
@@ -121,7 +232,8 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
       .Str("default_egress", policy::ActionName(ev.policy().default_egress))
       .Str("default_ingress", policy::ActionName(ev.policy().default_ingress))
       .Raw("rules", JsonStringArray(rules))
-      .Raw("nameservers", JsonStringArray(nameservers));
+      .Raw("nameservers", JsonStringArray(nameservers))
+      .Raw("tls", TlsJson(intercept));
   audit.Emit(std::move(rec));
 }
 
@@ -247,7 +359,8 @@ int ServeCommand(const CliConfig& c) {
   if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
   }
-  EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw.dns());
+  EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw.dns(),
+            setup.value().intercept.get());
   spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
   loop.Run();
   bool failed = gw.device_failed();
@@ -273,6 +386,9 @@ int RunCommand(const CliConfig& c) {
   spec.interface_name = c.tap_name;
   spec.net = c.gateway.net;
   spec.argv = c.command_argv;
+  if (setup.value().intercept != nullptr) {
+    spec.ca_pem = setup.value().intercept->ca().cert_pem();
+  }
   auto child = StartSandbox(spec);
   if (!child.ok()) {
     return Fail(child.error());
@@ -311,7 +427,8 @@ int RunCommand(const CliConfig& c) {
   if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
   }
-  EmitStart(*audit.value(), "run", *setup.value().evaluator, gw.dns());
+  EmitStart(*audit.value(), "run", *setup.value().evaluator, gw.dns(),
+            setup.value().intercept.get());
   if (Status st = child.value()->Release(); !st.ok()) {
     return Fail(st.message(), 1);
   }

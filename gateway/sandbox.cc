@@ -198,8 +198,42 @@ std::string DropCapabilities() {
   return {};
 }
 
+// The system trust bundles, first existing wins (Debian, Fedora, others).
+constexpr const char* kSystemBundles[] = {"/etc/ssl/certs/ca-certificates.crt",
+                                          "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+constexpr const char* kTrustVariables[] = {"SSL_CERT_FILE",       "REQUESTS_CA_BUNDLE",
+                                           "CURL_CA_BUNDLE",      "NODE_EXTRA_CA_CERTS",
+                                           "GIT_SSL_CAINFO",      "DENO_CERT"};
+
+std::string SystemBundle() {
+  for (const char* path : kSystemBundles) {
+    if (access(path, R_OK) == 0) {
+      return path;
+    }
+  }
+  return {};
+}
+
+std::string ReadSmallFile(const std::string& path, std::string* out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Errno(("read " + path).c_str());
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) {
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > (16u << 20)) {
+      close(fd);
+      return path + " is larger than 16 MiB";
+    }
+  }
+  close(fd);
+  return n < 0 ? Errno(("read " + path).c_str()) : std::string();
+}
+
 [[noreturn]] void ChildMain(const SandboxSpec& spec, int sock, const std::string& tmpdir,
-                            pid_t parent) {
+                            const std::string& bundle, pid_t parent) {
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);  // no gateway, no network: never outlive it
   if (getppid() != parent) {
     _exit(1);
@@ -225,6 +259,12 @@ std::string DropCapabilities() {
   err = BindOver(tmpdir + "/resolv.conf", "/etc/resolv.conf");
   if (err.empty()) {
     err = BindOver(tmpdir + "/hosts", "/etc/hosts");
+  }
+  if (err.empty() && !bundle.empty()) {
+    err = BindOver(tmpdir + "/ca-bundle.crt", bundle.c_str());
+    for (const char* var : kTrustVariables) {
+      setenv(var, bundle.c_str(), 1);
+    }
   }
   if (!err.empty()) {
     ChildFail(sock, err);
@@ -300,12 +340,31 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   auto cleanup = [&] {
     unlink((tmpdir + "/resolv.conf").c_str());
     unlink((tmpdir + "/hosts").c_str());
+    unlink((tmpdir + "/ca-bundle.crt").c_str());
     rmdir(tmpdir.c_str());
   };
   std::string err =
       WriteFile(tmpdir + "/resolv.conf", "nameserver " + spec.net.gateway_v4.ToString() + "\n");
   if (err.empty()) {
     err = WriteFile(tmpdir + "/hosts", HostsFile(spec));
+  }
+  std::string bundle;
+  if (err.empty() && !spec.ca_pem.empty()) {
+    bundle = SystemBundle();
+    if (bundle.empty()) {
+      err = "TLS interception: no system trust bundle to extend (looked for " +
+            std::string(kSystemBundles[0]) + " and others)";
+    }
+    std::string content;
+    if (err.empty()) {
+      err = ReadSmallFile(bundle, &content);
+    }
+    if (err.empty()) {
+      if (!content.empty() && content.back() != '\n') {
+        content.push_back('\n');
+      }
+      err = WriteFile(tmpdir + "/ca-bundle.crt", content + spec.ca_pem);
+    }
   }
   if (!err.empty()) {
     cleanup();
@@ -326,7 +385,7 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   }
   if (pid == 0) {
     close(sv[0]);
-    ChildMain(spec, sv[1], tmpdir, parent);
+    ChildMain(spec, sv[1], tmpdir, bundle, parent);
   }
   close(sv[1]);
   char buf[1024];

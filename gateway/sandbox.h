@@ -1,6 +1,7 @@
 // Sandbox: `msb-gateway run`'s child side. Starts CMD in new network and mount namespaces whose
 // only link is a TAP configured with the guest address, default route via the gateway and MTU, with
-// /etc/resolv.conf pointing at the gateway and /etc/hosts naming host.microsandbox.internal. The
+// /etc/resolv.conf pointing at the gateway and /etc/hosts naming host.microsandbox.internal (and,
+// with TLS interception, a trust bundle that includes the intercepting CA). The
 // TAP's descriptor comes back to the gateway, which serves it from the original namespace.
 #pragma once
 
@@ -18,6 +19,13 @@ struct SandboxSpec {
   std::string interface_name = "eth0";
   stack::NetstackConfig net;
   std::vector<std::string> argv;
+  // ca_pem: with TLS interception, the intercepting CA. The sandbox then sees a trust bundle of
+  // the system's roots plus this CA, bind-mounted over the system bundle inside its own mount
+  // namespace (the host's file is not touched), and SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
+  // CURL_CA_BUNDLE, NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO and DENO_CERT name it, so curl, python,
+  // node, git and deno verify intercepted servers with no flags. The roots stay in it: some
+  // clients (rustls) take such a file as a replacement for, not an addition to, the system store.
+  std::string ca_pem;
 };
 
 class SandboxChild {

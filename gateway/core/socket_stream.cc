@@ -127,23 +127,29 @@ void SocketStream::OnIo(uint32_t events) {
   if (failed_) {
     return;
   }
-  if ((events & EPOLLERR) != 0 && SocketError(fd_) != 0) {
-    Fail();
-    return;
-  }
   if ((events & EPOLLHUP) != 0) {
     hup_ = true;
   }
   size_t before = end_ - begin_;
   bool eof_before = eof_;
+  std::weak_ptr<bool> alive = alive_;
+  auto gone = [&alive] { return alive.expired() || !*alive.lock(); };
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+    // Bytes that arrived before a reset are still readable: read (and hand over) them first; the
+    // reset surfaces as the read error after them (a server that closes right after its response
+    // often resets, and the response must not be lost).
     ReadSome();
     if (failed_) {
+      if (handler_ != nullptr && end_ - begin_ > before) {
+        handler_->OnStreamReadable();
+      }
       return;
     }
   }
-  std::weak_ptr<bool> alive = alive_;
-  auto gone = [&alive] { return alive.expired() || !*alive.lock(); };
+  if ((events & EPOLLERR) != 0 && SocketError(fd_) != 0) {
+    Fail();
+    return;
+  }
   if ((events & (EPOLLOUT | EPOLLHUP)) != 0 && write_blocked_) {
     write_blocked_ = false;
     if (handler_ != nullptr) {

@@ -17,8 +17,8 @@ constexpr std::string_view kHostAlias = "host.microsandbox.internal";
 constexpr uint32_t kHostAliasTtl = 60;
 constexpr size_t kMaxDirectResolvers = 16;
 
-std::string_view ProtoName(policy::DnsTransport t) {
-  return t == policy::DnsTransport::kUdp ? "udp" : "tcp";
+std::string_view ProtoName(const DnsRequest& r) {
+  return r.over_tls ? "dot" : r.transport == policy::DnsTransport::kUdp ? "udp" : "tcp";
 }
 
 uint16_t TypeOf(dns::RType t) {
@@ -89,7 +89,7 @@ void DnsForwarder::Handle(DnsRequest&& request, DnsReply reply) {
   auto parsed = dns::ParseQuery(request.message);
   if (auto* err = std::get_if<dns::QueryError>(&parsed)) {
     AuditRecord rec("dns.query");
-    rec.Flow({request.flow_id, ProtoName(request.transport), request.guest, request.dest});
+    rec.Flow({request.flow_id, ProtoName(request), request.guest, request.dest});
     rec.json().Str("action", "deny").Str("rcode", "FORMERR").Str("reason", err->reason);
     audit_->Emit(std::move(rec));
     reply(err->id ? dns::BuildFormErr(*err->id, err->flags) : std::vector<uint8_t>{});
@@ -134,7 +134,10 @@ void DnsForwarder::Handle(DnsRequest&& request, DnsReply reply) {
     return;
   }
   DnsUpstream* upstream = upstream_.get();
-  bool to_gateway = policy_->host().v4 && p->request.dest.ip == *policy_->host().v4;
+  // DNS over TLS is terminated by the gateway whatever address it went to: its queries are the
+  // gateway's to answer, as if sent to its own address.
+  bool to_gateway =
+      p->request.over_tls || (policy_->host().v4 && p->request.dest.ip == *policy_->host().v4);
   if (!to_gateway) {
     // `dig @target`: only if the guest may reach that resolver itself.
     policy::FlowQuery fq;
@@ -247,7 +250,7 @@ void DnsForwarder::Complete(std::shared_ptr<Pending> p, std::vector<uint8_t>&& r
   const dns::Query& q = p->query;
   AuditRecord rec("dns.query");
   rec.Flow(
-      {p->request.flow_id, ProtoName(p->request.transport), p->request.guest, p->request.dest});
+      {p->request.flow_id, ProtoName(p->request), p->request.guest, p->request.dest});
   JsonWriter& j = rec.json();
   if (p->request.tcp_flow_id != 0) {
     j.Uint("tcp_flow", p->request.tcp_flow_id);

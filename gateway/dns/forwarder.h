@@ -39,6 +39,9 @@ struct DnsRequest {
   uint64_t flow_id = 0;      // the query's own id in the audit log
   uint64_t tcp_flow_id = 0;  // the carrying TCP connection, 0 for UDP
   policy::DnsTransport transport = policy::DnsTransport::kUdp;
+  // over_tls: DNS over TLS terminated by the gateway (audited as proto "dot"; judged as `transport`
+  // says, and answered by the gateway's resolvers whatever address it was sent to).
+  bool over_tls = false;
   SocketAddress guest;  // the guest's endpoint
   SocketAddress dest;   // the address the guest sent the query to
   std::vector<uint8_t> message;

@@ -86,7 +86,11 @@ void H1Relay::PumpOnce() {
 }
 
 void H1Relay::ShutdownsIfDue() {
-  if (requests_over_ && up_off_ == up_out_.size() && !upstream_->write_shut()) {
+  // The upstream's write side is shut only when the guest really half-closed (or was refused):
+  // after a mere "Connection: close" the server closes by itself, and an early close_notify
+  // makes some servers drop the response.
+  if ((guest_->ReadEof() || refusal_ != Refusal::kNone) && requests_over_ &&
+      up_off_ == up_out_.size() && !upstream_->write_shut()) {
     upstream_->ShutdownWrite();  // everything the guest asked for has been passed on
     upstream_->Flush();
   }
@@ -245,8 +249,11 @@ void H1Relay::SpliceTunnel() {
 }
 
 void H1Relay::MaybeFinish() {
-  if (done_ || !guest_->write_shut() || !upstream_->write_shut() || up_off_ != up_out_.size() ||
+  if (done_ || !guest_->write_shut() || up_off_ != up_out_.size() ||
       down_off_ != down_out_.size()) {
+    return;
+  }
+  if (!upstream_->write_shut() && !responses_over_) {
     return;
   }
   if (tunnel_ && !(guest_->ReadEof() && upstream_->ReadEof())) {
@@ -258,6 +265,18 @@ void H1Relay::MaybeFinish() {
 
 void H1Relay::OnGone(bool is_guest, bool reset) {
   if (done_) {
+    return;
+  }
+  if (reset && !is_guest && pending_.empty() && responses_.idle() && !tunnel_) {
+    // Between responses (after the last one a "Connection: close" server sent, typically) a
+    // reset loses nothing the guest asked for: deliver what is queued and close in order.
+    responses_over_ = true;
+    requests_over_ = true;
+    Pump();
+    if (!done_ && down_off_ == down_out_.size()) {
+      EmitPendingAsClosed();
+      Done(CloseReason::kClosed);
+    }
     return;
   }
   if (reset) {

@@ -89,27 +89,26 @@ std::vector<std::string> FilterAlpn(const std::vector<std::string>& offered) {
   return out;
 }
 
+Result<std::shared_ptr<const certs::InterceptCa>> LoadInterceptCa(const InterceptOptions& options) {
+  if (options.ca_cert.empty() != options.ca_key.empty()) {
+    return Status::Error("the intercept CA needs both a certificate and a key (or neither)");
+  }
+  if (!options.ca_cert.empty()) {
+    return certs::InterceptCa::FromFiles(options.ca_cert, options.ca_key);
+  }
+  if (options.state_dir.empty()) {
+    return Status::Error(
+        "no state directory for the intercept CA: set --state-dir, XDG_STATE_HOME or HOME, or "
+        "give --intercept-ca and --intercept-ca-key");
+  }
+  return certs::InterceptCa::LoadOrCreate(options.state_dir);
+}
+
 Result<std::unique_ptr<InterceptContext>> InterceptContext::Create(
-    const InterceptOptions& options) {
+    const InterceptOptions& options, std::shared_ptr<const certs::InterceptCa> ca) {
   std::unique_ptr<InterceptContext> c(new InterceptContext());
   c->options_ = options;
-  if (options.ca_cert.empty() != options.ca_key.empty()) {
-    return Status::Error(options.ca_cert.empty()
-                             ? "--intercept-ca-key needs --intercept-ca (both or neither)"
-                             : "--intercept-ca needs --intercept-ca-key (both or neither)");
-  }
-  Result<std::shared_ptr<const certs::InterceptCa>> ca =
-      options.ca_cert.empty()
-          ? (options.state_dir.empty()
-                 ? Result<std::shared_ptr<const certs::InterceptCa>>(Status::Error(
-                       "no state directory for the intercept CA: set --state-dir, "
-                       "XDG_STATE_HOME or HOME, or give --intercept-ca and --intercept-ca-key"))
-                 : certs::InterceptCa::LoadOrCreate(options.state_dir))
-          : certs::InterceptCa::FromFiles(options.ca_cert, options.ca_key);
-  if (!ca.ok()) {
-    return ca.status();
-  }
-  c->ca_ = std::move(ca).value();
+  c->ca_ = std::move(ca);
   certs::LeafOptions leaf;
   leaf.validity_seconds = options.validity_hours * 3600;
   auto minter = certs::LeafMinter::Create(c->ca_, leaf);

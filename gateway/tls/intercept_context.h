@@ -25,8 +25,10 @@ namespace msb::gateway::tls {
 
 class InterceptContext {
  public:
-  // Create loads (or creates) the CA and the trust material. Errors name the file or setting.
-  static Result<std::unique_ptr<InterceptContext>> Create(const InterceptOptions& options);
+  // Create builds everything around `ca` (LoadInterceptCa) and loads the trust material. Errors
+  // name the file or setting.
+  static Result<std::unique_ptr<InterceptContext>> Create(
+      const InterceptOptions& options, std::shared_ptr<const certs::InterceptCa> ca);
   ~InterceptContext();
   InterceptContext(const InterceptContext&) = delete;
   InterceptContext& operator=(const InterceptContext&) = delete;
@@ -63,6 +65,11 @@ class InterceptContext {
   SSL_CTX* server_ctx_ = nullptr;
   SSL_CTX* client_ctx_ = nullptr;
 };
+
+// LoadInterceptCa loads the operator's CA (options.ca_cert/ca_key, both or neither) or the
+// persistent one of options.state_dir, creating it on first use. Errors name the paths; the caller
+// says which flag or setting they came from.
+Result<std::shared_ptr<const certs::InterceptCa>> LoadInterceptCa(const InterceptOptions& options);
 
 // FilterAlpn keeps the protocols the gateway can inspect (h2, http/1.1, http/1.0), in the
 // client's order.

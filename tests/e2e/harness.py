@@ -43,6 +43,14 @@ DNS_RECORDS = {
     "rebind.example.test": "10.11.12.13",
     "meta.example.test": "169.254.169.254",
     "loop.example.test": "127.0.0.1",
+    # TLS suites: each broken certificate is chosen by SNI on the same server (tls_servers.py).
+    "expired.example.test": SERVER,
+    "selfsigned.example.test": SERVER,
+    "wrongname.example.test": SERVER,
+    "noserverauth.example.test": SERVER,
+    "untrusted.example.test": SERVER,
+    "bypass.example.test": SERVER,
+    "denied.example.test": SERVER2,
 }
 BLACKHOLE = "198.51.100.30"  # routed into the internet ns, which drops it: connects time out
 CANARIES = ["10.11.12.13", "192.168.77.1", "169.254.169.254", "100.64.1.1"]
@@ -252,6 +260,34 @@ class World:
 
     def path(self, name):
         return os.path.join(self.tmp, name)
+
+    # --- HTTPS servers (the TLS suites) ------------------------------------------------------------
+    def start_tls(self):
+        """Builds the test PKI and starts tls_servers.py in the internet namespace; returns the
+        test CA's path (what the gateway trusts with --tls-upstream-ca-cert)."""
+        import pki
+        certs = os.path.join(self.tmp, "pki")
+        self.test_ca = pki.build(certs, ["api.example.test", "other.example.test",
+                                         "bypass.example.test", "denied.example.test"],
+                                 [SERVER, SERVER2])
+        self.request_log = os.path.join(self.tmp, "https-requests.jsonl")
+        ready = os.path.join(self.tmp, "tls.ready")
+        n = ["ip", "netns", "exec", self.inet]
+        with open(os.path.join(self.tmp, "tls_servers.log"), "w") as log:
+            p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "tls_servers.py"), certs,
+                                      self.request_log, ready], stdout=log,
+                                 stderr=subprocess.STDOUT)
+        self._pids.append(p)
+        self._wait_for_port(SERVER, 443, ready)
+        open(self.request_log, "w").close()  # forget the readiness probe
+        return self.test_ca
+
+    def https_requests(self):
+        """What the HTTPS servers received since the last call (and forgets it)."""
+        with open(self.request_log) as f:
+            out = [json.loads(line) for line in f]
+        open(self.request_log, "w").close()
+        return out
 
 
 _SHARED = None

@@ -253,7 +253,11 @@ TEST_F(H1RelayTest, ATruncatedResponseResetsTheGuest) {
 TEST_F(H1RelayTest, ConnectionCloseEndsInOrder) {
   Make();
   guest_->Send("GET / HTTP/1.1\r\nHost: api.example.test\r\nConnection: close\r\n\r\n");
-  Run([&] { return server_->eof; });  // the guest asks nothing more: FIN upstream
+  Run([&] { return server_->received.ends_with("\r\n\r\n"); });
+  Settle();
+  // No early FIN (or close_notify) upstream: the server closes by itself after a "close"
+  // request, and some servers drop the response when the client half-closes first.
+  EXPECT_FALSE(server_->eof);
   server_->Send("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close", true);
   Run([&] { return rec_.reason.has_value(); });
   EXPECT_EQ(*rec_.reason, CloseReason::kClosed);
