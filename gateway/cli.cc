@@ -434,6 +434,11 @@ Status UnknownShortFlag(std::string_view word, Command command) {
 }
 
 Status Validate(CliConfig* c) {
+  if (c->tls.ca_cert.empty() != c->tls.ca_key.empty()) {
+    return Status::Error(c->tls.ca_cert.empty()
+                             ? "--intercept-ca-key needs --intercept-ca (the CA certificate)"
+                             : "--intercept-ca needs --intercept-ca-key (the CA's private key)");
+  }
   if (c->command == Command::kServe && c->tap_name.empty() == (c->tap_fd < 0)) {
     return Status::Error("serve needs exactly one of --tap NAME or --tap-fd N");
   }

@@ -111,7 +111,12 @@ void H2Relay::Pump() {
   bool moved = false;
   do {
     pump_again_ = false;
-    moved |= PumpOnce();
+    // Until nothing moves: draining one leg can make room to feed the other (the proxy holds
+    // input back while its output is backed up), and no callback would come for that.
+    if (PumpOnce()) {
+      moved = true;
+      pump_again_ = true;
+    }
   } while (pump_again_ && !done_);
   pumping_ = false;
   if (moved) {
@@ -151,10 +156,10 @@ bool H2Relay::PumpOnce() {
 bool H2Relay::Feed(ByteStream* from, bool guest_leg) {
   bool& eof = guest_leg ? guest_eof_ : upstream_eof_;
   bool moved = false;
-  // The proxy always consumes everything (flow control bounds what a peer may send); stop
-  // reading while its output toward the other side is backed up, so windows close upstream of
-  // us instead of bytes piling up here.
-  while (!eof && from->ReadableBytes() > 0 && proxy_->BufferedBytes() < kMaxPendingOutput) {
+  // The proxy always consumes everything: what a peer may send is bounded by the windows the
+  // proxy advertised, which it reopens only as the other leg takes the bytes. Reading must never
+  // wait on the other direction's backlog: a WINDOW_UPDATE that would drain it arrives here.
+  while (!eof && from->ReadableBytes() > 0) {
     std::span<const uint8_t> chunk = from->Peek();
     Result<size_t> r = guest_leg ? proxy_->FeedFromGuest(chunk) : proxy_->FeedFromUpstream(chunk);
     from->Consume(chunk.size());

@@ -133,7 +133,8 @@ class H2Conn:
         self.flush()
         while True:
             timeout = 0.05 if self.sending else 30
-            r, _, _ = select.select([self.sock], [], [], timeout)
+            # Records OpenSSL already decrypted are invisible to select(): read them first.
+            r = self.sock.pending() > 0 or select.select([self.sock], [], [], timeout)[0]
             if r:
                 try:
                     data = self.sock.recv(65536)

@@ -35,6 +35,9 @@ class H2RelayTest : public ::testing::Test {
   void Step() {
     for (auto [peer, ep] : {std::pair<testing::Peer*, Endpoint*>{&guest_, client_.get()},
                             std::pair<testing::Peer*, Endpoint*>{&upstream_, server_.get()}}) {
+      if (peer == &upstream_) {
+        upstream_.ConsumeUpTo(upstream_consume_per_step_);
+      }
       peer->Flush();
       if (!peer->out().empty()) {
         ep->Send(peer->out());
@@ -61,7 +64,8 @@ class H2RelayTest : public ::testing::Test {
   std::unique_ptr<H2Relay> relay_;
   std::unique_ptr<Endpoint> client_, server_;
   TestGuest guest_;
-  TestUpstream upstream_;
+  TestUpstream upstream_{testing::PeerOptions{.auto_consume = false}};
+  size_t upstream_consume_per_step_ = SIZE_MAX;
 };
 
 TEST_F(H2RelayTest, ForwardsMatchingRequestsAndRecordsThem) {
@@ -128,6 +132,24 @@ TEST_F(H2RelayTest, BodiesCrossExactlyThroughSmallPipes) {
   ASSERT_TRUE(RunFor([&] { return rec_.exchanges.size() == 1; }));
   EXPECT_EQ(rec_.exchanges[0].bytes_up, 3u << 20);
   EXPECT_EQ(rec_.exchanges[0].bytes_down, 2u << 20);
+}
+
+TEST_F(H2RelayTest, ASlowUpstreamReaderStallsNothing) {
+  // The upstream stalls, then reopens its window a little at a time: every WINDOW_UPDATE it
+  // sends must be read and acted on while the proxy holds a full backlog toward it.
+  upstream_consume_per_step_ = 0;  // a stalled reader first: every window toward it fills
+  TestRequest req;
+  req.method = "PUT";
+  req.authority = "api.example.test";
+  req.body_size = 4 << 20;
+  req.has_body = true;
+  int32_t id = guest_.Submit(req);
+  RunFor([] { return false; }, 3000);
+  upstream_consume_per_step_ = 4096;
+  ASSERT_TRUE(RunFor([&] { return guest_.Find(id) != nullptr && guest_.Find(id)->end_stream; },
+                     400000));
+  EXPECT_EQ(upstream_.streams().begin()->second.body_bytes, 4u << 20);
+  EXPECT_TRUE(upstream_.streams().begin()->second.pattern_ok);
 }
 
 }  // namespace
