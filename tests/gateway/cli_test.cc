@@ -1,6 +1,7 @@
 // Tests for command-line parsing: commands, flag forms, validation and the exact error messages.
 #include "gateway/cli.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace msb::gateway {
@@ -53,6 +54,62 @@ TEST(CliTest, DashWordsBeforeTheCommandAreFlags) {
   EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"curl", "-p", "x"}));
 }
 
+TEST(CliTest, TlsFlagsTurnInterceptionOnAndAreValidated) {
+  auto c = Parse({"run", "--", "true"});
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c.value().tls.enabled);
+  c = Parse({"run", "--tls-bypass", "*.Pinned.example", "--tls-intercept-port", "8443",
+             "--tls-intercept-port", "443", "--tls-intercept-port", "8443",
+             "--tls-upstream-ca-cert", "/a.pem", "--tls-upstream-ca-cert-for", "api.x=/b.pem",
+             "--tls-no-verify-upstream-for", "*.preview.x", "--no-block-quic", "--", "true"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  const tls::InterceptOptions& t = c.value().tls;
+  EXPECT_TRUE(t.enabled);
+  EXPECT_EQ(t.ports, (std::vector<uint16_t>{8443, 443}));  // replaces the default, no repeats
+  ASSERT_EQ(t.bypass.size(), 1u);
+  EXPECT_EQ(t.bypass[0].ToString(), "*.pinned.example");
+  EXPECT_EQ(t.trust.extra_ca_files, (std::vector<std::string>{"/a.pem"}));
+  ASSERT_EQ(t.trust.scoped_ca_files.size(), 1u);
+  EXPECT_EQ(t.trust.scoped_ca_files[0].second, "/b.pem");
+  ASSERT_EQ(t.trust.scoped_verify.size(), 1u);
+  EXPECT_FALSE(t.trust.scoped_verify[0].second);
+  EXPECT_FALSE(t.block_quic);
+  for (const char* flag : {"--tls-intercept-ca-cert", "--intercept-ca"}) {
+    auto d = Parse({"run", flag, "/c.pem", "--intercept-ca-key", "/k.pem", "--", "true"});
+    ASSERT_TRUE(d.ok()) << d.error();
+    EXPECT_EQ(d.value().tls.ca_cert, "/c.pem");
+    EXPECT_TRUE(d.value().tls.enabled);
+  }
+  EXPECT_EQ(Parse({"run", "--intercept-ca", "/c.pem", "--", "true"}).error(),
+            "--intercept-ca needs --intercept-ca-key (the CA's private key)");
+  EXPECT_EQ(Parse({"run", "--tls-intercept-ca-key", "/k.pem", "--", "true"}).error(),
+            "--intercept-ca-key needs --intercept-ca (the CA certificate)");
+  EXPECT_EQ(Parse({"run", "--tls-intercept-port", "0", "--", "true"}).error(),
+            "--tls-intercept-port: invalid value \"0\": expected a port from 1 to 65535");
+  EXPECT_EQ(Parse({"run", "--tls-upstream-ca-cert-for", "x.example", "--", "true"}).error(),
+            "--tls-upstream-ca-cert-for: invalid value \"x.example\": expected PATTERN=PEM, e.g. "
+            "*.corp.example=/etc/ssl/corp-root.pem");
+  EXPECT_THAT(Parse({"run", "--tls-bypass", "a..b", "--", "true"}).error(),
+              ::testing::StartsWith("--tls-bypass: "));
+  EXPECT_EQ(Parse({"run", "--state-dir", "relative", "--", "true"}).error(),
+            "--state-dir: invalid value \"relative\": expected an absolute directory path");
+}
+
+TEST(CliTest, CaCommand) {
+  auto c = Parse({"ca", "export", "--state-dir", "/s"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().command, Command::kCa);
+  EXPECT_EQ(c.value().ca_action, "export");
+  EXPECT_EQ(c.value().tls.state_dir, "/s");
+  EXPECT_EQ(Parse({"ca"}).error(),
+            "ca needs an action: msb-gateway ca init|show|export [--state-dir DIR]");
+  EXPECT_EQ(Parse({"ca", "shwo"}).error(),
+            "unknown ca action \"shwo\" (did you mean \"show\"?); expected init, show or export");
+  EXPECT_EQ(Parse({"ca", "show", "--tls-bypass", "x.y"}).error(),
+            "flag \"--tls-bypass\" does not apply to this command; see msb-gateway help");
+  EXPECT_NE(UsageText(Command::kHelp).find("msb-gateway ca init|show|export"), std::string::npos);
+}
+
 TEST(CliTest, ServeNeedsExactlyOneTapSource) {
   EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).ok());
   EXPECT_TRUE(Parse({"serve", "--tap-fd", "5"}).ok());
@@ -74,7 +131,7 @@ TEST(CliTest, ExplainTakesPolicyFlagsAndOneDestination) {
 TEST(CliTest, ErrorsNameTheTokenAndSuggest) {
   EXPECT_EQ(Parse({"rnu"}).error(),
             "unknown command \"rnu\" (did you mean \"run\"?); commands: run, serve, policy "
-            "explain, help, version");
+            "explain, ca, help, version");
   EXPECT_EQ(Parse({"run", "--net-rul", "x", "--", "true"}).error(),
             "unknown flag \"--net-rul\" (did you mean \"--net-rule\"?); see msb-gateway help");
   EXPECT_EQ(Parse({"run", "--mtu", "70000", "--", "true"}).error(),
