@@ -281,11 +281,14 @@ class TransferTest(TlsCase):
 
 class DnsAndQuicTest(TlsCase):
     def test_dns_over_tls_is_answered_by_the_gateway(self):
-        r = WORLD.run(["dig", "+tls", "+short", "+time=3", "+tries=1", "@198.51.100.53",
-                       "api.example.test"], flags=tls_flags())
-        self.assertEqual(r.stdout.strip(), SERVER, r)
+        # Sent to the second nameserver, answered by the gateway's own (the first): whoami names
+        # the server that answered. Nothing went to 198.51.100.54.
+        r = WORLD.run(["dig", "+tls", "+short", "+time=3", "+tries=1", "@198.51.100.54",
+                       "whoami.example.test"], flags=tls_flags())
+        self.assertEqual(r.stdout.strip(), "198.51.100.53", r)
         q = r.events("dns.query")
-        self.assertEqual([(e["proto"], e["name"]) for e in q], [("dot", "api.example.test")], r)
+        self.assertEqual([(e["proto"], e["name"], e["upstream"]) for e in q],
+                         [("dot", "whoami.example.test", "198.51.100.53:53")], r)
         self.assertEqual(r.events("flow.decision")[0]["reason"], "dot", r)
 
     def test_quic_to_intercepted_ports_is_dropped(self):
