@@ -14,27 +14,6 @@ namespace {
 
 // TLS alert descriptions (RFC 8446 6).
 constexpr uint8_t kAlertHandshakeFailure = 40;
-constexpr uint8_t kAlertAccessDenied = 49;
-constexpr uint8_t kAlertDecodeError = 50;
-constexpr uint8_t kAlertProtocolVersion = 70;
-constexpr uint8_t kAlertUnrecognizedName = 112;
-constexpr uint8_t kAlertNoApplicationProtocol = 120;
-
-// Printable renders an ALPN name the guest chose for the audit log (printable ASCII, else hex).
-std::string Printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(c);
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(kHex[(static_cast<uint8_t>(c) >> 4) & 0xf]);
-      out.push_back(kHex[static_cast<uint8_t>(c) & 0xf]);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -125,7 +104,7 @@ void TcpSession::OnConnected(ConnectOutcome&& outcome) {
                              : CloseReason::kUpstreamUnreachable;
     if (state_ == State::kConnectingUpstream) {
       // The guest's TCP connection is up and waits for a ServerHello: tell its TLS stack.
-      RefuseHello(reason, kAlertHandshakeFailure, "");
+      RefuseHello(reason, kAlertHandshakeFailure);
       return;
     }
     // A refusal is mirrored as RST; anything else as ICMP host-unreachable, so the guest learns
@@ -155,12 +134,12 @@ void TcpSession::OnAccepted(std::unique_ptr<ByteStream> guest) {
     return;
   }
   state_ = State::kSniffing;
+  gate_ = std::make_unique<HelloGate>(ctx_, Flow(), tuple_.dest.ip, tuple_.dest.port);
   guest_->SetHandler(this);
   hello_timer_ = ctx_.loop->AddTimer(ctx_.intercept->options().hello_timeout, [this] {
     hello_timer_ = 0;
     if (state_ == State::kSniffing) {
-      EmitHello(nullptr, "deny", "client_hello_timeout", "", nullptr);
-      RefuseHello(CloseReason::kHelloTimeout, 0, "");
+      OnHelloVerdict(gate_->Timeout());
     }
   });
   ReadHello();
@@ -173,12 +152,12 @@ void TcpSession::StartRelay() {
                                            static_cast<RelayObserver*>(this));
   } else {
     guest_->SetHandler(nullptr);
-    replayed_ = std::make_unique<PrefixedStream>(guest_.get(), std::move(hello_));
-    if (bypass_) {
+    replayed_ = std::make_unique<PrefixedStream>(guest_.get(), gate_->TakeBytes());
+    if (verdict_.kind == HelloVerdict::Kind::kBypass) {
       relay_ = std::make_unique<SpliceRelay>(replayed_.get(), upstream_.get(), ctx_.clock(),
                                              static_cast<RelayObserver*>(this));
     } else {
-      InterceptTarget target{name_, had_sni_, alpn_, tuple_.dest.port};
+      InterceptTarget target{verdict_.name, verdict_.had_sni, verdict_.alpn, tuple_.dest.port};
       relay_ = std::make_unique<InterceptRelay>(ctx_, ctx_.intercept, Flow(), replayed_.get(),
                                                 upstream_.get(), std::move(target),
                                                 static_cast<RelayObserver*>(this));
@@ -203,87 +182,28 @@ void TcpSession::OnStreamGone(bool reset) {
 }
 
 void TcpSession::ReadHello() {
-  // Everything read is kept: it is replayed to the TLS server or the bypass splice. The sniffer
-  // stops at its cap, so this holds at most that much.
-  constexpr size_t kCap = tls::kDefaultMaxHelloBytes + 5;
-  while (guest_->ReadableBytes() > 0 && hello_.size() < kCap) {
-    std::span<const uint8_t> chunk = guest_->Peek();
-    size_t take = std::min(chunk.size(), kCap - hello_.size());
-    hello_.insert(hello_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-    guest_->Consume(take);
+  HelloVerdict v = gate_->Read(guest_.get());
+  if (v.kind != HelloVerdict::Kind::kNeedMore) {
+    OnHelloVerdict(std::move(v));
   }
-  tls::SniffResult r = sniffer_.Sniff(hello_);
-  if (r.status == tls::SniffStatus::kNeedMore) {
-    if (guest_->ReadEof()) {
-      EmitHello(nullptr, "deny", hello_.empty() ? "closed_before_hello" : "not_tls",
-                "the guest closed before a whole ClientHello", nullptr);
-      RefuseHello(hello_.empty() ? CloseReason::kClosed : CloseReason::kNotTls, 0, "");
-    }
-    return;
-  }
+}
+
+void TcpSession::OnHelloVerdict(HelloVerdict&& v) {
   if (hello_timer_ != 0) {
     ctx_.loop->CancelTimer(hello_timer_);
     hello_timer_ = 0;
   }
-  if (r.status == tls::SniffStatus::kError) {
-    bool not_tls = r.error == tls::SniffError::kNotTls || r.error == tls::SniffError::kNotHandshake;
-    EmitHello(nullptr, "deny", not_tls ? "not_tls" : "bad_client_hello",
-              tls::SniffErrorName(r.error), nullptr);
-    RefuseHello(not_tls ? CloseReason::kNotTls : CloseReason::kBadClientHello,
-                not_tls                                            ? 0
-                : r.error == tls::SniffError::kUnsupportedVersion ? kAlertProtocolVersion
-                                                                   : kAlertDecodeError,
-                "");
+  if (v.kind == HelloVerdict::Kind::kRefuse) {
+    RefuseHello(v.reason, v.alert);
     return;
   }
-  Decide(r.info);
-}
-
-void TcpSession::Decide(const tls::ClientHelloInfo& hello) {
-  had_sni_ = hello.sni.has_value();
-  if (had_sni_) {
-    auto parsed = certs::ParseServerName(*hello.sni);
-    if (!parsed.ok()) {
-      EmitHello(&hello, "deny", "invalid_sni", parsed.error(), nullptr);
-      RefuseHello(CloseReason::kInvalidSni, kAlertUnrecognizedName, "");
-      return;
-    }
-    name_ = std::move(parsed).value();
-  } else {
-    name_ = certs::ServerNameFromIp(tuple_.dest.ip);  // no SNI (an IP literal): policy by IP
-  }
-  // Deny name rules match the SNI alone; allow name rules need the SNI and a pin tying this IP
-  // to a matching name, so a guest cannot claim an allowed name for another server.
-  policy::FlowQuery q;
-  q.direction = policy::Direction::kEgress;
-  q.protocol = policy::Protocol::kTcp;
-  q.ip = tuple_.dest.ip;
-  q.port = tuple_.dest.port;
-  if (had_sni_) {
-    q.sni = name_.text;
-  }
-  policy::Decision d = ctx_.policy->Evaluate(q, ctx_.pins);
-  if (d.action == policy::Action::kDeny) {
-    EmitHello(&hello, "deny", "policy", "", &d);
-    RefuseHello(CloseReason::kDenied, kAlertAccessDenied, "");
-    return;
-  }
-  bypass_ = ctx_.intercept->Bypassed(name_);
-  if (!bypass_) {
-    alpn_ = tls::FilterAlpn(hello.alpn);
-    if (!hello.alpn.empty() && alpn_.empty()) {
-      EmitHello(&hello, "deny", "no_inspectable_alpn", "", &d);
-      RefuseHello(CloseReason::kBadClientHello, kAlertNoApplicationProtocol, "");
-      return;
-    }
-  }
-  EmitHello(&hello, bypass_ ? "bypass" : "intercept", had_sni_ ? "" : "no_sni", "", &d);
+  verdict_ = std::move(v);
   state_ = State::kConnectingUpstream;
   attempt_ = ctx_.connector->Connect(upstream_addr_, ctx_.options->connect_timeout,
                                      [this](ConnectOutcome&& o) { OnConnected(std::move(o)); });
 }
 
-void TcpSession::RefuseHello(CloseReason reason, uint8_t alert, std::string_view /*detail*/) {
+void TcpSession::RefuseHello(CloseReason reason, uint8_t alert) {
   // Whatever else the guest sent is discarded (nothing unread: the close is a FIN, which does
   // not destroy the alert queued before it).
   while (guest_->ReadableBytes() > 0) {
@@ -296,38 +216,6 @@ void TcpSession::RefuseHello(CloseReason reason, uint8_t alert, std::string_view
   guest_->ShutdownWrite();
   guest_->Flush();
   Finish(reason);
-}
-
-void TcpSession::EmitHello(const tls::ClientHelloInfo* hello, std::string_view action,
-                           std::string_view reason, std::string_view detail,
-                           const policy::Decision* decision) {
-  AuditRecord rec("tls.hello");
-  rec.Flow(Flow());
-  JsonWriter& j = rec.json();
-  if (hello != nullptr && had_sni_ && reason != "invalid_sni") {
-    j.Str("sni", name_.text);
-  } else {
-    j.Null("sni");
-  }
-  if (hello != nullptr) {
-    std::vector<std::string> alpn;
-    for (const std::string& p : hello->alpn) {
-      alpn.push_back(Printable(p));
-    }
-    j.Raw("alpn", JsonStringArray(alpn));
-    j.Bool("tls13", hello->offers_tls13);
-  }
-  j.Str("action", action);
-  if (!reason.empty()) {
-    j.Str("reason", reason);
-  }
-  if (!detail.empty()) {
-    j.Str("detail", detail);
-  }
-  if (decision != nullptr) {
-    AddRuleFields(j, ctx_.policy->policy(), *decision, "default egress");
-  }
-  ctx_.audit->Emit(std::move(rec));
 }
 
 void TcpSession::OnAcceptFailed() {

@@ -31,7 +31,7 @@
 #include "gateway/core/guest_session.h"
 #include "gateway/core/relay.h"
 #include "gateway/core/session_context.h"
-#include "gateway/tls/client_hello.h"
+#include "gateway/hello_gate.h"
 #include "stack/flow.h"
 
 namespace msb::gateway {
@@ -74,11 +74,8 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
   void OnStreamWritable() override {}
   void OnStreamGone(bool reset) override;
   void ReadHello();
-  void Decide(const tls::ClientHelloInfo& hello);
-  void RefuseHello(CloseReason reason, uint8_t alert, std::string_view detail);
-  void EmitHello(const tls::ClientHelloInfo* hello, std::string_view action,
-                 std::string_view reason, std::string_view detail,
-                 const policy::Decision* decision);
+  void OnHelloVerdict(HelloVerdict&& verdict);
+  void RefuseHello(CloseReason reason, uint8_t alert);
   void ArmIdleTimer(Duration delay);
   void OnIdleTimer();
   void Finish(CloseReason reason);
@@ -95,13 +92,9 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
   TimerId idle_timer_ = 0;
   TimerId hello_timer_ = 0;
   std::unique_ptr<ConnectAttempt> attempt_;
-  // Sniffing: the bytes read so far (replayed to whatever comes next) and the parser's place.
-  std::vector<uint8_t> hello_;
-  tls::ClientHelloSniffer sniffer_;
-  bool bypass_ = false;
-  certs::ServerName name_;
-  bool had_sni_ = false;
-  std::vector<std::string> alpn_;
+  // Sniffing: the gate holds the bytes read so far (replayed to whatever comes next).
+  std::unique_ptr<HelloGate> gate_;
+  HelloVerdict verdict_;
   // The ends are declared before the relay: it borrows them, so it is destroyed first.
   std::unique_ptr<ByteStream> upstream_;
   std::unique_ptr<ByteStream> guest_;
