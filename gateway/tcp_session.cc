@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "gateway/connect_relay.h"
 #include "gateway/core/prefixed_stream.h"
 #include "gateway/core/splice_relay.h"
 #include "gateway/intercept_relay.h"
@@ -147,7 +148,12 @@ void TcpSession::OnAccepted(std::unique_ptr<ByteStream> guest) {
 
 void TcpSession::StartRelay() {
   state_ = State::kRelaying;
-  if (!intercept_) {
+  if (!intercept_ && ctx_.intercept != nullptr) {
+    // Interception is on but this port is not intercepted: a guest-configured HTTP proxy's
+    // CONNECT tunnels are looked into (connect_relay.h); anything else is spliced.
+    relay_ = std::make_unique<ConnectRelay>(ctx_, Flow(), guest_.get(), upstream_.get(),
+                                            tuple_.dest, static_cast<RelayObserver*>(this));
+  } else if (!intercept_) {
     relay_ = std::make_unique<SpliceRelay>(guest_.get(), upstream_.get(), ctx_.clock(),
                                            static_cast<RelayObserver*>(this));
   } else {

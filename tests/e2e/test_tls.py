@@ -279,6 +279,46 @@ class TransferTest(TlsCase):
         WORLD.https_requests()
 
 
+class ConnectProxyTest(TlsCase):
+    PROXY = "http://%s:3128" % SERVER2
+
+    def test_https_through_a_connect_proxy_is_intercepted_and_keeps_alive(self):
+        r = curl("-x", self.PROXY, "https://api.example.test/hello", "https://api.example.test/hello")
+        self.assertEqual(r.stdout.count("hello from %s" % SERVER), 2, r)
+        connect = r.events("http.connect")
+        self.assertEqual([(c["target"], c["result"]) for c in connect],
+                         [("api.example.test:443", "intercept")], r)
+        hello = r.events("tls.hello")[0]
+        self.assertEqual((hello["sni"], hello["action"], hello["connect_target"]),
+                         ("api.example.test", "intercept", "api.example.test"), r)
+        self.assertEqual(len(r.events("http.request")), 2, r)  # both through one tunnel
+        got = WORLD.https_requests()
+        self.assertEqual([g["proto"] for g in got], ["connect", "h2", "h2"])
+        # python urllib with HTTPS_PROXY: HTTP/1.1 inside the tunnel
+        code = ("import urllib.request;"
+                "print(urllib.request.urlopen('https://api.example.test/hello').read().decode())")
+        r = WORLD.run(["env", "HTTPS_PROXY=" + self.PROXY, PYTHON, "-c", code], flags=tls_flags())
+        self.assertEqual(r.stdout.strip(), "hello from %s" % SERVER, r)
+
+    def test_the_sni_inside_a_tunnel_must_be_the_connect_target(self):
+        r = WORLD.run(["sh", "-c", "echo | openssl s_client -proxy %s:3128 -connect "
+                       "api.example.test:443 -servername other.example.test 2>&1" % SERVER2],
+                      flags=tls_flags())
+        self.assertIn("access denied", r.stdout, r)
+        hello = r.events("tls.hello")[0]
+        self.assertEqual((hello["action"], hello["reason"]), ("deny", "sni_not_connect_target"), r)
+        got = WORLD.https_requests()
+        self.assertEqual([g["proto"] for g in got], ["connect"])  # nothing beyond the proxy
+
+    def test_plain_http_through_the_proxy_port_is_spliced(self):
+        r = WORLD.run(["curl", "-sS", "-w", "%{http_code}", "-x", self.PROXY,
+                       "http://%s/hello" % SERVER], flags=tls_flags())
+        self.assertEqual(r.stdout.strip(), "405", r)  # the test proxy only tunnels
+        self.assertEqual(r.events("http.connect"), [], r)  # a GET, not a CONNECT: untouched
+        self.assertEqual([g["method"] for g in WORLD.https_requests()], ["GET"])
+        self.assertEqual(r.events("tls.hello"), [], r)
+
+
 class DnsAndQuicTest(TlsCase):
     def test_dns_over_tls_is_answered_by_the_gateway(self):
         # Sent to the second nameserver, answered by the gateway's own (the first): whoami names

@@ -8,6 +8,7 @@ Listens on 0.0.0.0 (every address of the internet namespace's loopback answers):
   443   ALPN h2 and http/1.1 (h2 preferred)
   8443  ALPN http/1.1 only (and clients that send no ALPN)
   9443  ALPN h2 only: a client that cannot speak h2 fails the handshake
+  3128  a plain HTTP CONNECT proxy (no TLS): tunnels to any host:port it can resolve
 The certificate is chosen by SNI: CERT_DIR/<sni>.pem when it exists (the broken certificates of
 pki.py), else CERT_DIR/default.pem (every good test name and IP).
 
@@ -237,6 +238,68 @@ class H2Conn:
                 self.flush()
 
 
+# --- CONNECT proxy -------------------------------------------------------------------------------
+
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    try:
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def proxy_conn(client, log):
+    client.settimeout(30)
+    try:
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 16384:
+            data = client.recv(4096)
+            if not data:
+                return
+            head += data
+        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        method, target = line.split()[:2]
+        log.write({"proto": "connect", "method": method, "authority": target,
+                   "local": client.getsockname()[0]})
+        if method != "CONNECT":
+            client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+        upstream.settimeout(None)
+        client.settimeout(None)
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        rest = head.split(b"\r\n\r\n", 1)[1]
+        if rest:
+            upstream.sendall(rest)
+        t = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
+        t.start()
+        pipe(client, upstream)
+        t.join(30)
+        upstream.close()
+    except (OSError, ValueError):
+        pass
+    finally:
+        client.close()
+
+
+def serve_proxy(log):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", 3128))
+    ls.listen(256)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=proxy_conn, args=(c, log), daemon=True).start()
+
+
 # --- TLS listeners -------------------------------------------------------------------------------
 
 def make_contexts(cert_dir, alpn):
@@ -304,6 +367,7 @@ def main():
         ctx = make_contexts(cert_dir, alpn)
         threading.Thread(target=serve, args=(port, ctx, log, conn_log, alpn == ["h2"]),
                          daemon=True).start()
+    threading.Thread(target=serve_proxy, args=(log,), daemon=True).start()
     time.sleep(0.2)
     with open(ready, "w") as f:
         f.write(str(os.getpid()))
