@@ -248,7 +248,8 @@ void EmitStop(AuditLog& audit, const char* reason, int exit_status) {
       .Str("reason", reason)
       .Int("exit_status", exit_status)
       .Int("cpu_user_ms", ms(ru.ru_utime))
-      .Int("cpu_sys_ms", ms(ru.ru_stime));
+      .Int("cpu_sys_ms", ms(ru.ru_stime))
+      .Int("max_rss_kb", ru.ru_maxrss);
   audit.Emit(std::move(rec));
 }
 
