@@ -327,6 +327,7 @@ def main():
                        "p50 ms", "p99 ms", "CPU s/GiB", "CPU ms/conn", "idle RSS MiB",
                        "peak RSS MiB"]
             res = {(s.name, m): [] for s in setups for m in metrics}
+            failures = []
             for s in setups:
                 if s.pids():
                     res[(s.name, "idle RSS MiB")].append(sum(proc_rss(p) for p in s.pids()))
@@ -341,38 +342,54 @@ def main():
             for rnd in range(args.rounds):
                 for s in setups:
                     redirect(ports.get(s.name, 0))
-                    cpu0 = sum(proc_cpu(p) for p in s.pids()) if s.pids() else 0
-                    t, down, _ = curl_time(s, ["https://%s/bulk" % NAME])
-                    res[(s.name, "download Gbit/s")].append(down * 8 / t / 1e9)
-                    if s.name == "gateway":
-                        cpu, rss = gateway_cpu_and_rss(audit)
-                        res[(s.name, "CPU s/GiB")].append(cpu / (down / GIB))
-                        res[(s.name, "peak RSS MiB")].append(rss)
-                    elif s.pids():
-                        cpu1 = sum(proc_cpu(p) for p in s.pids())
-                        res[(s.name, "CPU s/GiB")].append((cpu1 - cpu0) / (down / GIB))
-                    t, _, up = curl_time(s, ["-T", upload, "https://%s/upload" % NAME])
-                    res[(s.name, "upload Gbit/s")].append(up * 8 / t / 1e9)
-                    cpu0 = sum(proc_cpu(p) for p in s.pids()) if s.pids() else 0
-                    rate = h2load(s, args.connections, 16, 1, True, close=True)
-                    res[(s.name, "new conn/s")].append(rate)
-                    if s.name == "gateway":
-                        cpu, _ = gateway_cpu_and_rss(audit)
-                        res[(s.name, "CPU ms/conn")].append(cpu * 1000 / args.connections)
-                    elif s.pids():
-                        cpu1 = sum(proc_cpu(p) for p in s.pids())
-                        res[(s.name, "CPU ms/conn")].append((cpu1 - cpu0) * 1000 / args.connections)
-                    try:
-                        res[(s.name, "h1 req/s")].append(h2load(s, args.requests, 16, 1, True))
-                    except RuntimeError as e:
-                        print("no h1 rate: %s" % str(e)[:300], file=sys.stderr)
-                    try:
-                        res[(s.name, "h2 req/s")].append(h2load(s, args.requests, 16, 10, False))
-                    except RuntimeError as e:  # Squid 5 does not speak h2 to clients
-                        print("no h2: %s" % str(e)[:120], file=sys.stderr)
-                    p50, p99 = latency(s, 500)
-                    res[(s.name, "p50 ms")].append(p50)
-                    res[(s.name, "p99 ms")].append(p99)
+                    def attempt(label, fn):
+                        try:
+                            fn()
+                        except (RuntimeError, subprocess.TimeoutExpired) as e:
+                            failures.append("%s %s (round %d): %s" % (s.name, label, rnd + 1,
+                                                                      str(e)[:160]))
+
+                    def bulk_down():
+                        cpu0 = sum(proc_cpu(p) for p in s.pids()) if s.pids() else 0
+                        t, down, _ = curl_time(s, ["https://%s/bulk" % NAME])
+                        res[(s.name, "download Gbit/s")].append(down * 8 / t / 1e9)
+                        if s.name == "gateway":
+                            cpu, rss = gateway_cpu_and_rss(audit)
+                            res[(s.name, "CPU s/GiB")].append(cpu / (down / GIB))
+                            res[(s.name, "peak RSS MiB")].append(rss)
+                        elif s.pids():
+                            cpu1 = sum(proc_cpu(p) for p in s.pids())
+                            res[(s.name, "CPU s/GiB")].append((cpu1 - cpu0) / (down / GIB))
+
+                    def bulk_up():
+                        t, _, up = curl_time(s, ["-T", upload, "https://%s/upload" % NAME])
+                        res[(s.name, "upload Gbit/s")].append(up * 8 / t / 1e9)
+
+                    def conns():
+                        cpu0 = sum(proc_cpu(p) for p in s.pids()) if s.pids() else 0
+                        rate = h2load(s, args.connections, 16, 1, True, close=True)
+                        res[(s.name, "new conn/s")].append(rate)
+                        if s.name == "gateway":
+                            cpu, _ = gateway_cpu_and_rss(audit)
+                            res[(s.name, "CPU ms/conn")].append(cpu * 1000 / args.connections)
+                        elif s.pids():
+                            cpu1 = sum(proc_cpu(p) for p in s.pids())
+                            res[(s.name, "CPU ms/conn")].append(
+                                (cpu1 - cpu0) * 1000 / args.connections)
+
+                    def lat():
+                        p50, p99 = latency(s, 500)
+                        res[(s.name, "p50 ms")].append(p50)
+                        res[(s.name, "p99 ms")].append(p99)
+
+                    attempt("download", bulk_down)
+                    attempt("upload", bulk_up)
+                    attempt("new connections", conns)
+                    attempt("h1 requests", lambda: res[(s.name, "h1 req/s")].append(
+                        h2load(s, args.requests, 16, 1, True)))
+                    attempt("h2 requests", lambda: res[(s.name, "h2 req/s")].append(
+                        h2load(s, args.requests, 16, 10, False)))
+                    attempt("latency", lat)
                     if s.pids():
                         res[(s.name, "peak RSS MiB")].append(
                             sum(proc_rss(p, "VmHWM") for p in s.pids()))
@@ -405,6 +422,9 @@ def main():
                 ratio = " (%.2fx)" % (med / statistics.median(base))
             cells.append(("%.3g" % med) + ratio)
         print("| %s | %s |" % (m, " | ".join(cells)))
+    print()
+    for f in failures:
+        print("failed: " + f)
     print()
     print("raw: " + json.dumps({"%s %s" % k: [round(x, 3) for x in v] for k, v in res.items()}))
 

@@ -85,8 +85,9 @@ HelloVerdict HelloGate::Decide(const tls::ClientHelloInfo& hello) {
   } else {
     v.name = certs::ServerNameFromIp(policy_ip_);  // no SNI (an IP literal): policy by address
   }
-  if (required_sni_ && (v.had_sni ? v.name.text != *required_sni_ : !v.name.is_ip())) {
-    // Inside a CONNECT tunnel the SNI must be the host the guest asked the proxy for.
+  if (required_sni_ && (!v.had_sni || v.name.text != *required_sni_)) {
+    // Inside a CONNECT tunnel to a named host the SNI must be that host (an IP target comes
+    // without a required name).
     return Refuse(&hello, CloseReason::kDenied, kAlertAccessDenied, "sni_not_connect_target", "");
   }
   policy::FlowQuery q;

@@ -35,7 +35,7 @@ struct HelloVerdict {
 class HelloGate {
  public:
   // Policy judges (`policy_ip`, `port`) with the SNI. `required_sni`: inside a CONNECT tunnel, the
-  // host the guest asked the proxy for; the SNI must name it (or be absent for an IP target).
+  // host the guest asked the proxy for (unset for an IP target); the SNI must name it.
   HelloGate(const SessionContext& ctx, const AuditFlow& flow, const IpAddress& policy_ip,
             uint16_t port, std::optional<std::string> required_sni = std::nullopt);
 

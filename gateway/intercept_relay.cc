@@ -11,6 +11,11 @@
 namespace msb::gateway {
 namespace {
 
+// An established tunnel idle this long gives its TLS buffers back (about 34 KiB per leg; OpenSSL
+// allocates them again with the next record), checked every kIdleCheck.
+constexpr Duration kIdleRelease = std::chrono::seconds(2);
+constexpr Duration kIdleCheck = std::chrono::seconds(5);
+
 // TLS alert descriptions (RFC 8446 6).
 constexpr uint8_t kAlertHandshakeFailure = 40;
 constexpr uint8_t kAlertInternalError = 80;
@@ -42,8 +47,10 @@ InterceptRelay::InterceptRelay(const SessionContext& ctx, tls::InterceptContext*
 }
 
 InterceptRelay::~InterceptRelay() {
-  if (timer_ != 0) {
-    ctx_.loop->CancelTimer(timer_);
+  for (TimerId t : {timer_, idle_check_}) {
+    if (t != 0) {
+      ctx_.loop->CancelTimer(t);
+    }
   }
   done_ = true;
   http_.reset();  // first: it borrows the TLS streams and may still report exchanges
@@ -158,6 +165,21 @@ void InterceptRelay::StartHttp() {
                                             static_cast<http::ExchangeObserver*>(this), expected);
   }
   http_->Start();
+  ArmIdleCheck();
+}
+
+void InterceptRelay::ArmIdleCheck() {
+  idle_check_ = ctx_.loop->AddTimer(kIdleCheck, [this] {
+    idle_check_ = 0;
+    if (done_ || http_ == nullptr) {
+      return;
+    }
+    if (ctx_.clock().Now() - http_->last_activity() >= kIdleRelease) {
+      guest_tls_->ReleaseIdleBuffers();
+      upstream_tls_->ReleaseIdleBuffers();
+    }
+    ArmIdleCheck();
+  });
 }
 
 void InterceptRelay::AlertGuestAndFail(uint8_t alert, CloseReason reason) {
@@ -219,9 +241,11 @@ void InterceptRelay::Done(CloseReason reason) {
     return;
   }
   done_ = true;
-  if (timer_ != 0) {
-    ctx_.loop->CancelTimer(timer_);
-    timer_ = 0;
+  for (TimerId* t : {&timer_, &idle_check_}) {
+    if (*t != 0) {
+      ctx_.loop->CancelTimer(*t);
+      *t = 0;
+    }
   }
   observer_->OnRelayDone(reason);
 }
@@ -244,9 +268,7 @@ void InterceptRelay::EmitTls(std::string_view event, std::string_view result,
     j.Str("version", VersionName(stream->ssl()));
     j.Str("alpn", stream->alpn());
     j.Str("cipher", SSL_get_cipher_name(stream->ssl()));
-    if (stream == guest_tls_.get()) {
-      j.Bool("resumed", SSL_session_reused(stream->ssl()) == 1);
-    }
+    j.Bool("resumed", SSL_session_reused(stream->ssl()) == 1);
   }
   if (event == "tls.upstream") {
     auto trust = tls_->verifier().For(target_.name);

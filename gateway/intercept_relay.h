@@ -63,6 +63,7 @@ class InterceptRelay final : public Relay,
   void OnHandshakeDone(bool is_guest);
   void OnHandshakeFailed(bool is_guest, const tls::TlsFailure& failure);
   void OnHandshakeTimeout();
+  void ArmIdleCheck();
   void StartGuestHandshake();
   void StartHttp();
   void AlertGuestAndFail(uint8_t alert, CloseReason reason);
@@ -84,6 +85,7 @@ class InterceptRelay final : public Relay,
   TimePoint started_;
   TimePoint stage_started_;
   TimerId timer_ = 0;
+  TimerId idle_check_ = 0;
   std::unique_ptr<tls::TlsStream> upstream_tls_;
   std::unique_ptr<tls::TlsStream> guest_tls_;
   std::unique_ptr<Relay> http_;

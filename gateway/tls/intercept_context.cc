@@ -16,6 +16,8 @@ namespace {
 struct SslExtra {
   std::string alpn;
   std::optional<IpAddress> dot_dest;
+  InterceptContext* owner = nullptr;  // upstream connections: where their sessions are kept
+  std::string session_key;
 };
 
 void FreeExtra(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
@@ -140,10 +142,18 @@ Result<std::unique_ptr<InterceptContext>> InterceptContext::Create(
   static const unsigned char kSessionContext[] = "msb-gateway";
   SSL_CTX_set_session_id_context(c->server_ctx_, kSessionContext, sizeof(kSessionContext) - 1);
   SSL_CTX_set_alpn_select_cb(c->server_ctx_, SelectAlpn, nullptr);
+  // Toward upstreams: sessions are kept per server name (our own cache, never OpenSSL's internal
+  // one, whose lookups are by session id).
+  SSL_CTX_set_session_cache_mode(c->client_ctx_,
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(c->client_ctx_, &InterceptContext::OnUpstreamSession);
   return c;
 }
 
 InterceptContext::~InterceptContext() {
+  for (CachedSession& c : sessions_) {
+    SSL_SESSION_free(c.session);
+  }
   SSL_CTX_free(server_ctx_);
   SSL_CTX_free(client_ctx_);
 }
@@ -170,7 +180,7 @@ bool InterceptContext::Bypassed(const certs::ServerName& name) const {
 }
 
 Result<SslPtr> InterceptContext::NewUpstreamSsl(const certs::ServerName& name,
-                                                const std::vector<std::string>& alpn) const {
+                                                const std::vector<std::string>& alpn) {
   SslPtr ssl(SSL_new(client_ctx_));
   if (ssl == nullptr) {
     return SslError("cannot create an upstream TLS connection");
@@ -179,6 +189,17 @@ Result<SslPtr> InterceptContext::NewUpstreamSsl(const certs::ServerName& name,
   Status st = verifier_->Configure(ssl.get(), name);
   if (!st.ok()) {
     return st;
+  }
+  // The key includes what the session was verified against: a session proven under one trust
+  // configuration is never resumed under another.
+  auto trust = verifier_->For(name);
+  std::string key = name.text + (trust.verify ? "|v|" : "|n|") +
+                    std::to_string(reinterpret_cast<uintptr_t>(trust.store));
+  SslExtra* extra = Extra(ssl.get());
+  extra->owner = this;
+  extra->session_key = key;
+  if (auto it = session_index_.find(key); it != session_index_.end()) {
+    SSL_set_session(ssl.get(), it->second->session);
   }
   if (!alpn.empty()) {
     std::string wire;
@@ -211,6 +232,30 @@ Result<SslPtr> InterceptContext::NewGuestSsl(const certs::ServerName& name,
   }
   Extra(ssl.get())->alpn = alpn;
   return ssl;
+}
+
+int InterceptContext::OnUpstreamSession(SSL* ssl, SSL_SESSION* session) {
+  auto* e = static_cast<SslExtra*>(SSL_get_ex_data(ssl, ExtraIndex()));
+  if (e == nullptr || e->owner == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) {
+    return 0;  // not ours to keep (or not verified: never resumed)
+  }
+  e->owner->RememberSession(e->session_key, session);
+  return 1;  // we hold the reference now
+}
+
+void InterceptContext::RememberSession(const std::string& key, SSL_SESSION* session) {
+  if (auto it = session_index_.find(key); it != session_index_.end()) {
+    SSL_SESSION_free(it->second->session);
+    sessions_.erase(it->second);
+    session_index_.erase(it);
+  }
+  sessions_.push_front({key, session});
+  session_index_[key] = sessions_.begin();
+  if (sessions_.size() > kMaxSessions) {
+    SSL_SESSION_free(sessions_.back().session);
+    session_index_.erase(sessions_.back().name);
+    sessions_.pop_back();
+  }
 }
 
 int InterceptContext::OnDotCert(SSL* ssl, void* arg) {

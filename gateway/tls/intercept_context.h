@@ -8,8 +8,10 @@
 // itself is thread-safe).
 #pragma once
 
+#include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -45,7 +47,7 @@ class InterceptContext {
   // NewUpstreamSsl: a client SSL for the real server: SNI (host names only), verification for
   // `name` (UpstreamVerifier::Configure) and the ALPN list to offer (empty: none).
   Result<SslPtr> NewUpstreamSsl(const certs::ServerName& name,
-                                const std::vector<std::string>& alpn) const;
+                                const std::vector<std::string>& alpn);
   // NewGuestSsl: a server SSL presenting the leaf for `name` (minted or cached) and selecting
   // exactly `alpn` when the guest offered it ("" selects none).
   Result<SslPtr> NewGuestSsl(const certs::ServerName& name, const std::string& alpn);
@@ -56,6 +58,18 @@ class InterceptContext {
  private:
   InterceptContext() = default;
   static int OnDotCert(SSL* ssl, void* arg);
+  static int OnUpstreamSession(SSL* ssl, SSL_SESSION* session);
+  void RememberSession(const std::string& name, SSL_SESSION* session);
+
+  // Upstream sessions by server name (an LRU of kMaxSessions): a new connection to a server the
+  // gateway spoke to resumes (an abbreviated handshake, no certificate chain to verify again).
+  static constexpr size_t kMaxSessions = 1000;
+  struct CachedSession {
+    std::string name;
+    SSL_SESSION* session;
+  };
+  std::list<CachedSession> sessions_;
+  std::unordered_map<std::string, std::list<CachedSession>::iterator> session_index_;
 
   InterceptOptions options_;
   std::shared_ptr<const certs::InterceptCa> ca_;

@@ -83,6 +83,17 @@ class InterceptTest(TlsCase):
                             capture_output=True, text=True)
         self.assertTrue(ca.stdout.startswith("-----BEGIN CERTIFICATE-----"), ca)
 
+    def test_sessions_are_resumed_on_both_legs(self):
+        r = WORLD.run(["sh", "-c", "rm -f /tmp/s; for i in 1 2; do sleep 0.5 | openssl s_client "
+                       "-connect api.example.test:443 -servername api.example.test -sess_out /tmp/s "
+                       "$( [ -f /tmp/s ] && echo -sess_in /tmp/s ) 2>&1 | grep -E '^(New|Reused),';"
+                       " sleep 0.3; done"], flags=tls_flags())
+        self.assertEqual(r.stdout.split("\n")[1].split(",")[0], "Reused", r)
+        up = r.events("tls.upstream")
+        guest = r.events("tls.guest")
+        self.assertEqual([u["resumed"] for u in up], [False, True], r)
+        self.assertEqual([g["resumed"] for g in guest], [False, True], r)
+
     def test_python_urllib_verifies_without_flags(self):
         code = ("import urllib.request;"
                 "print(urllib.request.urlopen('https://api.example.test/hello').read().decode())")
