@@ -180,6 +180,31 @@ class PolicyTest(TlsCase):
                 self.assertEqual([q["refused"] for q in req], ["authority_mismatch"], r)
                 self.assertEqual(WORLD.https_requests(), [])
 
+    def test_smuggling_shapes_are_refused_and_never_forwarded(self):
+        # Raw requests over a real TLS connection through the gateway: each gets the gateway's
+        # 400 and the server sees nothing.
+        script = r"""
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+cases = [
+  b"POST / HTTP/1.1\r\nHost: api.example.test\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+  b"GET / HTTP/1.1\r\nHost: api.example.test\r\nHost: other.example.test\r\n\r\n",
+  b"GET / HTTP/1.1\r\nHost: api.example.test\r\nX-A: 1\r\n folded\r\n\r\n",
+  b"POST / HTTP/1.1\r\nHost: api.example.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+]
+for req in cases:
+    s = ctx.wrap_socket(socket.create_connection(("api.example.test", 443)),
+                        server_hostname="api.example.test")
+    s.sendall(req)
+    print(s.recv(100).split(b"\r\n")[0].decode())
+"""
+        r = WORLD.run([PYTHON, "-c", script], flags=tls_flags())
+        self.assertEqual(r.stdout.split("\n")[:4], ["HTTP/1.1 400 Bad Request"] * 4, r)
+        refused = [q["refused"] for q in r.events("http.request")]
+        self.assertEqual(refused, ["content_length_and_transfer_encoding", "duplicate_host",
+                                   "obs_fold", "conflicting_content_length"], r)
+        self.assertEqual(WORLD.https_requests(), [])
+
     def test_no_sni_is_decided_by_ip_and_verified_by_ip(self):
         r = curl("https://%s/hello" % SERVER)
         self.assertEqual(r.stdout.strip(), "hello from %s" % SERVER, r)
@@ -251,6 +276,21 @@ class TransferTest(TlsCase):
                 self.assertEqual(r.stdout.strip(), "%d %s" % (size, h.hexdigest()), r)
                 os.unlink(src)
         WORLD.https_requests()
+
+    def test_parallel_connections_neither_cross_nor_lose_data(self):
+        args = []
+        for i in range(40):
+            args += ["-o", WORLD.path("par-%d.bin" % i),
+                     "https://api.example.test/bytes/%d?seed=%d" % (300000 + i, i)]
+        r = curl("--parallel", "--parallel-max", "20", "--http1.1", *args)
+        self.assertEqual(r.returncode, 0, r)
+        for i in range(40):
+            path = WORLD.path("par-%d.bin" % i)
+            with open(path, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
+                                 sha_of_pattern(300000 + i, i), i)
+            os.unlink(path)
+        self.assertEqual(len(r.events("http.request")), 40, r)
 
     def test_a_135k_post_and_pipelined_keep_alive_requests(self):
         body = WORLD.path("post.bin")
