@@ -363,6 +363,24 @@ const std::vector<FlagSpec>& Flags() {
          c->state_dir_given = true;
          return Status::Ok();
        }},
+      {"--secret", true, kGatewayCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto spec = secrets::ParseSecretFlag(v);
+         if (!spec.ok()) {
+           return spec.status();
+         }
+         secrets::AddOrMerge(&c->secrets, std::move(spec).value());
+         return Status::Ok();
+       }},
+      {"--on-secret-violation", true, kGatewayCmds,
+       [](CliConfig* c, std::string_view v) {
+         auto a = secrets::ParseViolationAction(v);
+         if (!a.ok()) {
+           return Status::Error("--on-secret-violation: " + a.error());
+         }
+         c->on_secret_violation = a.value();
+         return Status::Ok();
+       }},
       {"--tap", true, kServeCmd,
        [](CliConfig* c, std::string_view v) {
          if (v.empty() || v.size() > 15) {
@@ -602,6 +620,9 @@ TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass
             --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM
             --tls-no-verify-upstream-for PATTERN  --intercept-ca CERT --intercept-ca-key KEY
             --state-dir DIR  --no-block-quic
+Secrets:    --secret ENV@HOST[,HOST...] (repeatable; the value is read from $ENV, CMD sees only
+            the placeholder $MSB_ENV)  --on-secret-violation block|block-and-log|
+            block-and-terminate|passthrough (default block-and-log); SIGHUP reloads secrets
 Limits:     --max-connections 1024  --connect-timeout-ms 10000  --idle-timeout-s 3600
 Output:     --audit-log PATH|-  --log-level warn
 See docs/cli.md for every flag.

@@ -13,6 +13,7 @@
 #include "gateway/gateway.h"
 #include "gateway/tls/intercept_options.h"
 #include "policy/presets.h"
+#include "secrets/secret_spec.h"
 
 namespace msb::gateway {
 
@@ -40,6 +41,10 @@ struct CliConfig {
   bool tls_ports_given = false;      // --tls-intercept-port replaced the default list
   bool state_dir_given = false;
   std::string ca_action;             // ca: init | show | export
+  // Secret injection (docs/secrets.md): --secret entries (values are read at start, never from
+  // argv) and --on-secret-violation. Either turns interception on.
+  secrets::SecretsConfig secrets;
+  std::optional<secrets::ViolationAction> on_secret_violation;
 };
 
 // ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.

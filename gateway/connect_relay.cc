@@ -239,7 +239,7 @@ void ConnectRelay::Hello() {
     return;
   }
   guest_replay_ = std::make_unique<PrefixedStream>(guest_, std::move(hello));
-  InterceptTarget target{v.name, v.had_sni, v.alpn, target_port_};
+  InterceptTarget target{v.name, v.had_sni, v.alpn, target_port_, /*via_connect=*/true};
   phase_ = Phase::kInner;
   inner_ = std::make_unique<InterceptRelay>(ctx_, ctx_.intercept, flow_, guest_replay_.get(),
                                             upstream_, std::move(target),

@@ -339,6 +339,7 @@ SessionContext Gateway::MakeSessionContext() {
   ctx.stats = &stats_.sessions;
   ctx.dns = dns_.get();
   ctx.intercept = options_.intercept;
+  ctx.secrets = options_.secrets;
   return ctx;
 }
 

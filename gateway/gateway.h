@@ -35,6 +35,8 @@ struct GatewayOptions {
   // intercept: TLS interception's process-wide state (owned by the caller, outliving the
   // gateway); null when interception is off.
   tls::InterceptContext* intercept = nullptr;
+  // secrets: the live secrets (owned by the caller); null when none is configured.
+  SecretsRuntime* secrets = nullptr;
 };
 
 struct GatewayStats {

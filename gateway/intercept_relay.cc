@@ -6,6 +6,7 @@
 #include "certs/verify_failure.h"
 #include "gateway/http/h1_relay.h"
 #include "gateway/http/h2_relay.h"
+#include "gateway/secrets_runtime.h"
 #include "gateway/tls/client_hello.h"
 
 namespace msb::gateway {
@@ -150,6 +151,7 @@ void InterceptRelay::StartGuestHandshake() {
 
 void InterceptRelay::StartHttp() {
   http::ExpectedAuthority expected{target_.name.text, target_.port, target_.name.is_ip()};
+  secrets_ = MakeSecretGuard();
   if (alpn_ == "h2") {
     auto r = http::H2Relay::Create(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
                                    static_cast<RelayObserver*>(this),
@@ -162,7 +164,8 @@ void InterceptRelay::StartHttp() {
   } else {
     http_ = std::make_unique<http::H1Relay>(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
                                             static_cast<RelayObserver*>(this),
-                                            static_cast<http::ExchangeObserver*>(this), expected);
+                                            static_cast<http::ExchangeObserver*>(this), expected,
+                                            secrets_.get());
   }
   http_->Start();
   ArmIdleCheck();
@@ -233,7 +236,40 @@ void InterceptRelay::OnExchange(const http::HttpExchange& e) {
   if (!e.refused.empty()) {
     j.Str("refused", e.refused);
   }
+  if (!e.secrets_injected.empty()) {
+    j.Raw("secrets_injected", JsonStringArray(e.secrets_injected));
+  }
+  if (!e.blocked_secret.empty()) {
+    j.Str("blocked_secret", e.blocked_secret);
+  }
   ctx_.audit->Emit(std::move(rec));
+}
+
+std::unique_ptr<http::SecretGuard> InterceptRelay::MakeSecretGuard() {
+  if (ctx_.secrets == nullptr) {
+    return nullptr;
+  }
+  std::shared_ptr<const secrets::SecretSet> set = ctx_.secrets->current();
+  if (set == nullptr || set->empty()) {
+    return nullptr;
+  }
+  secrets::ConnectionIdentity id;
+  id.host = target_.name.text;
+  id.tls_intercepted = true;
+  id.connect_tunnel = target_.via_connect;
+  const policy::HostAddresses& host = ctx_.policy->host();
+  id.host_alias = id.host == "host.microsandbox.internal" &&
+                  ((host.v4 && flow_.dst.ip == *host.v4) || (host.v6 && flow_.dst.ip == *host.v6));
+  if (ctx_.pins != nullptr) {
+    id.pinned_names = ctx_.pins->NamesFor(flow_.dst.ip);
+  }
+  return std::make_unique<http::SecretGuard>(std::move(set), id,
+                                             static_cast<http::SecretEvents*>(this));
+}
+
+void InterceptRelay::OnSecretViolation(const secrets::Violation& violation,
+                                       const http::ViolationSite& site) {
+  ctx_.secrets->OnViolation(violation, site, target_.name.text, flow_);
 }
 
 void InterceptRelay::Done(CloseReason reason) {

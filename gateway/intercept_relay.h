@@ -17,6 +17,7 @@
 #include "gateway/core/relay.h"
 #include "gateway/core/session_context.h"
 #include "gateway/http/exchange.h"
+#include "gateway/http/secret_guard.h"
 #include "gateway/tls/intercept_context.h"
 #include "gateway/tls/tls_stream.h"
 
@@ -27,11 +28,13 @@ struct InterceptTarget {
   bool had_sni = false;
   std::vector<std::string> alpn;   // the guest's offer, filtered to what can be inspected
   uint16_t port = 443;
+  bool via_connect = false;  // inside a CONNECT tunnel the guest opened to a proxy
 };
 
 class InterceptRelay final : public Relay,
                              private RelayObserver,
-                             private http::ExchangeObserver {
+                             private http::ExchangeObserver,
+                             private http::SecretEvents {
  public:
   // `guest` is the guest's raw stream with the sniffed ClientHello replayed in front (a
   // PrefixedStream); `upstream` the connected upstream socket. Both borrowed.
@@ -69,6 +72,10 @@ class InterceptRelay final : public Relay,
   void AlertGuestAndFail(uint8_t alert, CloseReason reason);
   void OnRelayDone(CloseReason reason) override;
   void OnExchange(const http::HttpExchange& exchange) override;
+  void OnSecretViolation(const secrets::Violation& violation,
+                         const http::ViolationSite& site) override;
+  // The connection's secrets, when some are configured (null otherwise).
+  std::unique_ptr<http::SecretGuard> MakeSecretGuard();
   void Done(CloseReason reason);
   void EmitTls(std::string_view event, std::string_view result, const tls::TlsStream* stream,
                std::string_view detail);
@@ -88,6 +95,7 @@ class InterceptRelay final : public Relay,
   TimerId idle_check_ = 0;
   std::unique_ptr<tls::TlsStream> upstream_tls_;
   std::unique_ptr<tls::TlsStream> guest_tls_;
+  std::unique_ptr<http::SecretGuard> secrets_;  // declared before http_: outlives it
   std::unique_ptr<Relay> http_;
   std::string alpn_;  // what the upstream chose
   bool done_ = false;

@@ -14,6 +14,7 @@
 
 #include "gateway/dns/nameservers.h"
 #include "gateway/sandbox.h"
+#include "gateway/secrets_runtime.h"
 #include "gateway/tls/intercept_context.h"
 #include "policy/config.h"
 #include "policy/explain.h"
@@ -34,6 +35,7 @@ struct Setup {
   std::shared_ptr<const policy::Evaluator> evaluator;
   GatewayOptions gateway;
   std::shared_ptr<tls::InterceptContext> intercept;  // null when interception is off
+  std::shared_ptr<SecretsRuntime> secrets;           // null when no secret is configured
 };
 
 // MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
@@ -136,6 +138,7 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   policy::PolicyOptions options = c.policy;
   policy::DnsSettings dns;
   std::optional<policy::TlsSettings> tls_file;
+  std::optional<JsonValue> secrets_file;
   if (!c.config_path.empty()) {
     auto config = LoadConfig(c.config_path);
     if (!config.ok()) {
@@ -144,6 +147,7 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     options.config_policy = config.value().policy;
     dns = config.value().dns;
     tls_file = config.value().tls;
+    secrets_file = config.value().secrets;
     if (config.value().max_connections && !c.max_connections_set) {
       setup.gateway.max_connections = *config.value().max_connections;
     }
@@ -164,6 +168,43 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   uint64_t timeout_ms = c.dns_query_timeout_ms.value_or(dns.query_timeout_ms.value_or(5000));
   d.query_timeout = std::chrono::milliseconds(timeout_ms);
   tls::InterceptOptions tls_options = MergeTls(c, tls_file);
+  SecretsSources sources;
+  sources.flags = c.secrets;
+  sources.flag_action = c.on_secret_violation;
+  sources.config_path = c.config_path;
+  if (!c.config_path.empty()) {
+    sources.read_section = [path = c.config_path]() -> Result<std::optional<JsonValue>> {
+      auto config = LoadConfig(path);
+      if (!config.ok()) {
+        return config.status();
+      }
+      return std::move(config.value().secrets);
+    };
+  }
+  auto secrets_config = SecretsRuntime::Merge(sources, secrets_file);
+  if (!secrets_config.ok()) {
+    return secrets_config.status();
+  }
+  if (!secrets_config.value().specs.empty()) {
+    // A secret turns interception on, unless the config file turned it off and no flag says
+    // otherwise: then CheckInjectable refuses to start rather than send placeholders as is.
+    bool file_disabled = tls_file && tls_file->enabled == std::optional<bool>(false);
+    if (!file_disabled || c.tls_flag_given || !c.secrets.specs.empty()) {
+      tls_options.enabled = true;
+    }
+    if (Status st = SecretsRuntime::CheckInjectable(secrets_config.value(), tls_options);
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (!secrets_config.value().specs.empty() && resolve_nameservers) {
+    auto rt = SecretsRuntime::Create(std::move(sources), secrets_config.value(), tls_options);
+    if (!rt.ok()) {
+      return rt.status();
+    }
+    setup.secrets = std::move(rt).value();
+    setup.gateway.secrets = setup.secrets.get();
+  }
   if (tls_options.enabled && resolve_nameservers) {
     auto intercept = CreateIntercept(c, tls_options);
     if (!intercept.ok()) {
@@ -330,6 +371,21 @@ int ExplainCommand(const CliConfig& c) {
   return 0;
 }
 
+// ReloadSecrets applies SIGHUP: new values and hosts from their sources, or the old set kept.
+static void ReloadSecrets(SecretsRuntime* secrets, AuditLog* audit) {
+  Status st = secrets->Reload();
+  AuditRecord rec("secrets.reload");
+  rec.json().Str("result", st.ok() ? "ok" : "error");
+  if (!st.ok()) {
+    rec.json().Str("error", st.message());
+    std::fprintf(stderr, "msb-gateway: secrets reload failed, keeping the old set: %s\n",
+                 st.message().c_str());
+  } else {
+    rec.json().Uint("secrets", secrets->current()->secrets().size());
+  }
+  audit->Emit(std::move(rec));
+}
+
 int ServeCommand(const CliConfig& c) {
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
   if (!setup.ok()) {
@@ -352,7 +408,20 @@ int ServeCommand(const CliConfig& c) {
   }
   EventLoop& loop = *running.value().loop;
   Gateway& gw = *running.value().gateway;
+  SecretsRuntime* secrets = setup.value().secrets.get();
+  bool terminated = false;
+  if (secrets != nullptr) {
+    secrets->set_audit(audit.value().get());
+    secrets->set_terminate([&] {
+      terminated = true;
+      loop.Stop();
+    });
+  }
   SignalWatcher signals([&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGHUP && secrets != nullptr) {
+      ReloadSecrets(secrets, audit.value().get());
+      return;
+    }
     if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
       loop.Stop();
     }
@@ -367,6 +436,10 @@ int ServeCommand(const CliConfig& c) {
   bool failed = gw.device_failed();
   gw.Shutdown();
   loop.RunOnce(Duration::zero());  // deferred session releases
+  if (terminated) {
+    EmitStop(*audit.value(), "secret_violation", 1);
+    return 1;
+  }
   EmitStop(*audit.value(), failed ? "device_closed" : "signal", failed ? 1 : 0);
   return failed ? 1 : 0;
 }
@@ -407,7 +480,17 @@ int RunCommand(const CliConfig& c) {
   EventLoop& loop = *running.value().loop;
   Gateway& gw = *running.value().gateway;
   int exit_status = -1;
+  SecretsRuntime* secrets = setup.value().secrets.get();
+  if (secrets != nullptr) {
+    secrets->set_audit(audit.value().get());
+    // block-and-terminate: CMD is killed at once; the gateway exits non-zero once it is reaped.
+    secrets->set_terminate([pid] { kill(pid, SIGKILL); });
+  }
   SignalWatcher signals([&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGHUP && secrets != nullptr && si.ssi_code != SI_KERNEL) {
+      ReloadSecrets(secrets, audit.value().get());  // with secrets, SIGHUP is the gateway's
+      return;
+    }
     if (si.ssi_signo == SIGCHLD) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -445,6 +528,12 @@ int RunCommand(const CliConfig& c) {
   // Flows the command closed on its way out still need their FINs forwarded upstream.
   gw.DrainAndShutdown(std::chrono::seconds(2));
   loop.RunOnce(Duration::zero());
+  if (secrets != nullptr && secrets->terminated()) {
+    exit_status = exit_status == 0 ? 1 : exit_status;
+    EmitStop(*audit.value(), "secret_violation", exit_status);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    return exit_status;
+  }
   EmitStop(*audit.value(), "command_exited", exit_status);
   sigprocmask(SIG_SETMASK, &old, nullptr);
   return exit_status;

@@ -125,8 +125,7 @@ constexpr size_t kMaxNameservers = 16;
 
 // Sections of microsandbox's wire format that this version does not implement. Accepting and
 // ignoring them would silently drop protections (TLS interception, secrets) the user asked for.
-constexpr std::string_view kUnsupportedSections[] = {"secrets", "ports", "interface",
-                                                     "rate_limiter"};
+constexpr std::string_view kUnsupportedSections[] = {"ports", "interface", "rate_limiter"};
 
 bool IsSpaceOrControl(char c) {
   auto byte = static_cast<unsigned char>(c);
@@ -243,13 +242,18 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
     if (!member.as_bool()) {
       return PathError(path, "disabling the network device is not supported; use policy none");
     }
+  } else if (key == "secrets") {
+    if (!member.is_object()) {
+      return TypeError(path, "an object", member);
+    }
+    config.secrets = member;  // parsed by secrets/config_section.h (values never reach policy/)
   } else if (IsUnsupportedSection(key)) {
     return PathError(path, "not supported by this version of msb-gateway");
   } else {
     return PathError(
         path,
-        "unknown field: expected \"policy\", \"dns\", \"tls\", \"trust_host_cas\", "
-        "\"max_connections\" or \"enabled\"" +
+        "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
+        "\"trust_host_cas\", \"max_connections\" or \"enabled\"" +
             DidYouMean(key, {"policy", "dns", "max_connections", "enabled", "tls", "secrets",
                              "ports", "interface", "rate_limiter", "trust_host_cas"}));
   }

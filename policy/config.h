@@ -1,11 +1,11 @@
 // The JSON network configuration (`--config FILE`) in microsandbox's wire format (docs/config.md):
 //   {"policy": {"default_egress", "default_ingress", "rules": [...]},
 //    "dns": {"nameservers", "rebind_protection", "query_timeout_ms"},
-//    "tls": {...}, "trust_host_cas": bool, "max_connections": N}
+//    "tls": {...}, "secrets": {...}, "trust_host_cas": bool, "max_connections": N}
 // Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
 // JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
-// "private"?)`. Sections of the wire format this version does not implement yet (`secrets`,
-// `ports`, `interface`, `rate_limiter`) are errors saying so, never silently ignored.
+// "private"?)`. Sections of the wire format this version does not implement yet (`ports`,
+// `interface`, `rate_limiter`) are errors saying so, never silently ignored.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +54,9 @@ struct NetworkConfig {
   // trust_host_cas: accepted for compatibility; `run` always keeps the host's roots in the
   // sandbox's bundle (docs/tls.md).
   std::optional<bool> trust_host_cas;
+  // The `secrets` section as written (an object); secrets/config_section.h parses it, so secret
+  // values never pass through policy types.
+  std::optional<JsonValue> secrets;
 };
 
 Result<NetworkConfig> ParseNetworkConfig(std::string_view json_text);

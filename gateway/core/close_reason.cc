@@ -31,6 +31,7 @@ constexpr std::array<CloseAction, kNumCloseReasons> kActions = {{
     {"tls_error", true, true},
     {"http_refused", false, false},
     {"http_bad_response", true, true},
+    {"secret_violation", true, true},
 }};
 
 }  // namespace

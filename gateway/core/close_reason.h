@@ -32,8 +32,10 @@ enum class CloseReason : uint8_t {
   kTlsError,            // a TLS error after both handshakes (either side); both reset
   kHttpRefused,         // the gateway refused a request (421/400) and closed in order
   kHttpBadResponse,     // the upstream broke HTTP framing or truncated a response; guest reset
+  kSecretViolation,     // a request body held a placeholder it may not carry, found after part of
+                        // it went upstream (or block-and-terminate): both reset
 };
-inline constexpr int kNumCloseReasons = 21;
+inline constexpr int kNumCloseReasons = 22;
 
 // How a reason ends each side: in order (FIN after pending data) or with RST.
 struct CloseAction {

@@ -19,6 +19,7 @@
 namespace msb::gateway {
 
 class DnsForwarder;
+class SecretsRuntime;
 namespace tls {
 class InterceptContext;
 }
@@ -63,6 +64,7 @@ struct SessionContext {
   SessionStats* stats = nullptr;
   DnsForwarder* dns = nullptr;  // DNS over TCP and over TLS
   tls::InterceptContext* intercept = nullptr;  // null when TLS interception is off
+  SecretsRuntime* secrets = nullptr;           // null when no secret is configured
 
   const Clock& clock() const { return loop->clock(); }
 };

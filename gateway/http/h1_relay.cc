@@ -22,13 +22,15 @@ void AppendBytes(std::span<const uint8_t> data, std::string* out) {
 }  // namespace
 
 H1Relay::H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
-                 RelayObserver* observer, ExchangeObserver* exchanges, ExpectedAuthority expected)
+                 RelayObserver* observer, ExchangeObserver* exchanges, ExpectedAuthority expected,
+                 SecretGuard* secrets)
     : guest_(guest),
       upstream_(upstream),
       clock_(clock),
       observer_(observer),
       exchanges_(exchanges),
-      expected_(std::move(expected)) {
+      expected_(std::move(expected)),
+      secrets_(secrets) {
   last_activity_ = clock_.Now();
 }
 
@@ -308,41 +310,77 @@ void H1Relay::OnRequestHead(RequestHead&& head) {
     Refuse(Refusal::kMisdirected, "authority_mismatch", head.authority, head.method, path);
     return;
   }
-  size_t before = up_out_.size();
-  if (!AppendRequestHead(head, &up_out_) || !responses_.ExpectResponseTo(head.method,
-                                                                         head.is_upgrade)) {
-    up_out_.resize(before);
-    Refuse(Refusal::kBadRequest, "unserializable_request", head.authority, head.method, path);
-    return;
-  }
   Pending p;
   p.exchange.proto = "h1";
   p.exchange.method = head.method;
   p.exchange.authority = head.authority;
   p.exchange.path = std::move(path);
   p.started = clock_.Now();
-  pending_.push_back(std::move(p));
+  p.request_minor = head.version_minor;
+  ResetRequestBodyState();
+  if (SecretsActive() && !FilterRequestHead(head, p)) {
+    return;  // blocked: answered by the gateway in order
+  }
   request_chunked_ = head.body == BodyKind::kChunked;
   in_request_body_ = head.body != BodyKind::kNone;
   request_trailers_.clear();
+  if (held_head_) {
+    // Serialised (and its response expected) once the whole body is here.
+    pending_.push_back(std::move(p));
+    return;
+  }
+  size_t before = up_out_.size();
+  if (!AppendRequestHead(head, &up_out_) || !responses_.ExpectResponseTo(head.method,
+                                                                         head.is_upgrade)) {
+    up_out_.resize(before);
+    ResetRequestBodyState();
+    in_request_body_ = false;
+    Refuse(Refusal::kBadRequest, "unserializable_request", head.authority, head.method,
+           p.exchange.path);
+    return;
+  }
+  pending_.push_back(std::move(p));
 }
 
 void H1Relay::OnRequestBody(std::span<const uint8_t> data) {
-  if (refusal_ != Refusal::kNone || pending_.empty()) {
+  if (refusal_ != Refusal::kNone || pending_.empty() || drop_body_) {
     return;
   }
-  if (request_chunked_) {
+  pending_.back().exchange.bytes_up += data.size();
+  bytes_up_ += data.size();
+  if (body_rw_) {
+    OnRequestBodySecrets(data);
+    return;
+  }
+  EmitRequestBody(data);
+}
+
+void H1Relay::EmitRequestBody(std::span<const uint8_t> data) {
+  if (data.empty()) {
+    return;
+  }
+  if (held_head_) {
+    held_body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+  } else if (request_chunked_) {
     AppendChunk(data, &up_out_);
   } else {
     AppendBytes(data, &up_out_);
   }
-  pending_.back().exchange.bytes_up += data.size();
-  bytes_up_ += data.size();
 }
 
 void H1Relay::OnRequestEnd() {
   in_request_body_ = false;
-  if (refusal_ != Refusal::kNone || !request_chunked_) {
+  if (drop_body_) {
+    drop_body_ = false;
+    return;
+  }
+  if (refusal_ != Refusal::kNone) {
+    return;
+  }
+  if (body_rw_ && !FinishRequestBodySecrets()) {
+    return;
+  }
+  if (!request_chunked_) {
     return;
   }
   if (!AppendLastChunk(request_trailers_, &up_out_)) {
@@ -352,11 +390,16 @@ void H1Relay::OnRequestEnd() {
 }
 
 void H1Relay::OnResponseHead(ResponseHead&& head) {
-  size_t before = down_out_.size();
-  if (!AppendResponseHead(head, &down_out_)) {
-    down_out_.resize(before);
-    bad_response_ = true;  // a head we could not write back: handled once Feed returns
-    return;
+  if (secrets_ != nullptr && secrets_->scrubber() != nullptr) {
+    FilterResponseHead(head);  // may hold a Content-Length response to rewrite its length
+  }
+  if (!held_response_) {
+    size_t before = down_out_.size();
+    if (!AppendResponseHead(head, &down_out_)) {
+      down_out_.resize(before);
+      bad_response_ = true;  // a head we could not write back: handled once Feed returns
+      return;
+    }
   }
   if (head.interim) {
     return;  // 100 Continue, 103 Early Hints: the final response follows
@@ -377,10 +420,12 @@ void H1Relay::OnResponseHead(ResponseHead&& head) {
 }
 
 void H1Relay::OnResponseBody(std::span<const uint8_t> data) {
-  if (response_chunked_) {
-    AppendChunk(data, &down_out_);
+  if (scrub_body_) {
+    std::string out;
+    secrets_->scrubber()->Feed(data, &out);
+    EmitResponseBody({reinterpret_cast<const uint8_t*>(out.data()), out.size()});
   } else {
-    AppendBytes(data, &down_out_);
+    EmitResponseBody(data);
   }
   if (!pending_.empty()) {
     pending_.front().exchange.bytes_down += data.size();
@@ -388,7 +433,42 @@ void H1Relay::OnResponseBody(std::span<const uint8_t> data) {
   bytes_down_ += data.size();
 }
 
+void H1Relay::EmitResponseBody(std::span<const uint8_t> data) {
+  if (data.empty()) {
+    return;
+  }
+  if (held_response_) {
+    held_response_body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (held_response_body_.size() > kMaxHeldResponse) {
+      // Too long to hold: the rest goes re-chunked (the guest spoke HTTP/1.1, see
+      // FilterResponseHead) with the held part as the first chunk.
+      ResponseHead head = std::move(*held_response_);
+      held_response_.reset();
+      std::erase_if(head.headers, [](const Header& h) {
+        return EqualsIgnoreCase(h.name, "content-length");
+      });
+      head.headers.push_back({"Transfer-Encoding", "chunked"});
+      if (!AppendResponseHead(head, &down_out_)) {
+        bad_response_ = true;
+        return;
+      }
+      response_chunked_ = true;
+      AppendChunk({reinterpret_cast<const uint8_t*>(held_response_body_.data()),
+                   held_response_body_.size()}, &down_out_);
+      held_response_body_.clear();
+      held_response_body_.shrink_to_fit();
+    }
+  } else if (response_chunked_) {
+    AppendChunk(data, &down_out_);
+  } else {
+    AppendBytes(data, &down_out_);
+  }
+}
+
 void H1Relay::OnResponseEnd() {
+  if (!FinishResponseBody()) {
+    return;
+  }
   if (response_chunked_) {
     if (!AppendLastChunk(response_trailers_, &down_out_)) {
       (void)AppendLastChunk({}, &down_out_);
@@ -402,6 +482,7 @@ void H1Relay::OnResponseEnd() {
   pending_.pop_front();
   p.exchange.duration_ms = ToMillis(clock_.Now() - p.started);
   exchanges_->OnExchange(p.exchange);
+  EmitLocalResponses();  // answers the gateway gave to later requests, now in order
 }
 
 void H1Relay::Refuse(Refusal why, std::string reason, const std::string& authority,
@@ -436,6 +517,11 @@ void H1Relay::EmitRefusalResponse() {
   if (deferred_refusal_) {
     exchanges_->OnExchange(*deferred_refusal_);
     deferred_refusal_.reset();
+  }
+  if (refusal_ == Refusal::kSecretBlocked) {
+    down_out_ += SimpleResponse(403, "Forbidden", refusal_text_, {{"x-msb-blocked",
+                                                                    refusal_header_}});
+    return;
   }
   down_out_ += refusal_ == Refusal::kMisdirected
                    ? SimpleResponse(421, "Misdirected Request", refusal_text_)

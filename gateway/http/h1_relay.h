@@ -12,9 +12,23 @@
 // connection is closed; nothing of it reaches the upstream. A response that breaks framing, or
 // that the upstream truncates, resets the guest: it must not mistake a cut response for a whole
 // one. One HttpExchange per request goes to the ExchangeObserver.
+//
+// With a SecretGuard (secret injection, docs/secrets.md; h1_relay_secrets.cc): each request head
+// is rewritten (header values, Basic credentials, the query) before it is serialised; a request
+// carrying a placeholder it may not carry is answered 403 with `x-msb-blocked` by the gateway, in
+// order, and nothing of it goes upstream (its body is read and dropped; the connection stays
+// usable). Bodies of body-scope secrets stream through a BodyRewriter: a Content-Length body up
+// to kMaxHeldBody is held whole so its new length can be written (and a violation in it refused
+// before anything is sent); a longer one is re-framed as chunked when it may change length;
+// chunked bodies are re-chunked. A compressed body is scanned through a ContentDecoder and goes
+// upstream byte-exact, or is refused when it holds an eligible placeholder the gateway cannot
+// substitute inside it. Responses are scrubbed of real values on connections where a secret was
+// eligible (a Content-Length body up to kMaxHeldResponse is held to rewrite its length, longer
+// ones are re-chunked).
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,19 +36,23 @@
 #include "gateway/core/byte_stream.h"
 #include "gateway/core/relay.h"
 #include "gateway/http/authority.h"
+#include "gateway/http/content_decoder.h"
 #include "gateway/http/exchange.h"
 #include "gateway/http/h1_parser.h"
+#include "gateway/http/secret_guard.h"
 
 namespace msb::gateway::http {
 
 class H1Relay final : public Relay {
  public:
   static constexpr size_t kMaxPending = 64 * 1024;  // serialised bytes waiting for one side
+  static constexpr uint64_t kMaxHeldBody = 4 * 1024 * 1024;      // request, secrets only
+  static constexpr uint64_t kMaxHeldResponse = 1024 * 1024;      // response, secrets only
 
   // Every pointer is borrowed and must outlive the relay. `guest` and `upstream` are plaintext
-  // streams (the TLS layers); the relay installs itself as their handler.
+  // streams (the TLS layers); the relay installs itself as their handler. `secrets` may be null.
   H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock, RelayObserver* observer,
-          ExchangeObserver* exchanges, ExpectedAuthority expected);
+          ExchangeObserver* exchanges, ExpectedAuthority expected, SecretGuard* secrets = nullptr);
   ~H1Relay() override;
   H1Relay(const H1Relay&) = delete;
   H1Relay& operator=(const H1Relay&) = delete;
@@ -81,9 +99,14 @@ class H1Relay final : public Relay {
   struct Pending {
     HttpExchange exchange;
     TimePoint started;
+    // A request the gateway answers itself (a secret violation): `local_response` goes to the
+    // guest when every earlier response has; nothing of the request went upstream.
+    bool local = false;
+    std::string local_response;
+    uint8_t request_minor = 1;
   };
   // Why the relay stopped taking requests from the guest.
-  enum class Refusal : uint8_t { kNone, kMisdirected, kBadRequest };
+  enum class Refusal : uint8_t { kNone, kMisdirected, kBadRequest, kSecretBlocked };
 
   void Pump();
   void PumpOnce();
@@ -107,12 +130,29 @@ class H1Relay final : public Relay {
   void EmitRefusalResponse();
   void EmitPendingAsClosed();
 
+  // Secrets (h1_relay_secrets.cc).
+  bool SecretsActive() const { return secrets_ != nullptr && !secrets_->plan().inert(); }
+  // Rewrites `head`; false when the request was blocked (answered locally, body to be dropped).
+  bool FilterRequestHead(RequestHead& head, Pending& p);
+  void BlockRequest(Pending p, const secrets::Violation& v, std::string_view why, bool has_body);
+  void EmitLocalResponses();
+  // Where a request body's bytes go once rewritten: held, chunked or as is.
+  void EmitRequestBody(std::span<const uint8_t> data);
+  void OnRequestBodySecrets(std::span<const uint8_t> data);
+  bool FinishRequestBodySecrets();
+  void FailRequestBody(const secrets::Violation* v, std::string_view why);
+  void ResetRequestBodyState();
+  void FilterResponseHead(ResponseHead& head);
+  void EmitResponseBody(std::span<const uint8_t> data);
+  bool FinishResponseBody();
+
   ByteStream* guest_;
   ByteStream* upstream_;
   const Clock& clock_;
   RelayObserver* observer_;
   ExchangeObserver* exchanges_;
   ExpectedAuthority expected_;
+  SecretGuard* secrets_;
   End guest_end_{this, true};
   End upstream_end_{this, false};
   RequestEvents request_events_{this};
@@ -131,6 +171,7 @@ class H1Relay final : public Relay {
   std::vector<Header> response_trailers_;
   Refusal refusal_ = Refusal::kNone;
   std::string refusal_text_;
+  std::string refusal_header_;  // kSecretBlocked: the x-msb-blocked value
   std::optional<HttpExchange> deferred_refusal_;  // reported after the earlier exchanges
   bool refusal_sent_ = false;
   bool requests_over_ = false;   // no more requests will be read (close, EOF, refusal, tunnel)
@@ -144,6 +185,18 @@ class H1Relay final : public Relay {
   bool done_ = false;
   bool pumping_ = false;
   bool pump_again_ = false;
+
+  // Secrets: the request body in progress.
+  bool drop_body_ = false;  // the request was blocked: its body is read and dropped
+  std::unique_ptr<secrets::BodyRewriter> body_rw_;
+  std::unique_ptr<ContentDecoder> body_decoder_;  // a compressed body: scanned, sent as is
+  std::optional<RequestHead> held_head_;  // holding a Content-Length body to rewrite its length
+  std::string held_body_;
+  std::vector<std::string> body_secrets_;  // eligible body-scope env vars (for the exchange)
+  // Secrets: the response in progress.
+  bool scrub_body_ = false;
+  std::optional<ResponseHead> held_response_;
+  std::string held_response_body_;
 };
 
 }  // namespace msb::gateway::http

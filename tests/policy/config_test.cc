@@ -520,13 +520,18 @@ TEST(ConfigTest, MaxConnections) {
 
 TEST(ConfigTest, UnsupportedSectionsAndEnabled) {
   for (std::string_view section :
-       {"secrets", "ports", "interface", "rate_limiter"}) {
+       {"ports", "interface", "rate_limiter"}) {
     for (std::string_view value : {"{}", "[]", "false", "{\"enabled\": false}"}) {
       EXPECT_EQ(Error(R"({")" + std::string(section) + "\": " + std::string(value) + "}"),
                 "$." + std::string(section) + ": not supported by this version of msb-gateway")
           << section << " " << value;
     }
   }
+  // secrets is kept as written for secrets/ to parse (its values never enter policy types).
+  NetworkConfig with_secrets = Parse(R"({"secrets": {"secrets": []}})");
+  ASSERT_TRUE(with_secrets.secrets.has_value());
+  EXPECT_TRUE(with_secrets.secrets->is_object());
+  EXPECT_EQ(Error(R"({"secrets": []})"), "$.secrets: expected an object, found an array");
   EXPECT_EQ(Error(R"({"enabled": false})"),
             "$.enabled: disabling the network device is not supported; use policy none");
   EXPECT_EQ(Error(R"({"enabled": "true"})"), "$.enabled: expected a boolean, found a string");
