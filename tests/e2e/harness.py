@@ -230,15 +230,21 @@ class World:
         subprocess.run(["ip", "netns", "del", self.inet], capture_output=True)
 
     # --- running the gateway -------------------------------------------------------------------
-    def run(self, cmd, flags=(), timeout=300, input=None):
-        """Runs `msb-gateway run FLAGS -- CMD` and returns its Result (audit parsed)."""
+    def run(self, cmd, flags=(), timeout=300, input=None, env=None):
+        """Runs `msb-gateway run FLAGS -- CMD` and returns its Result (audit parsed). `env`:
+        variables added to the gateway's environment (secret values)."""
         self._runs += 1
         audit = os.path.join(self.tmp, "audit-%d.jsonl" % self._runs)
         flags = list(flags)
         if "--dns-nameserver" not in flags and "--config" not in flags:
             flags = ["--dns-nameserver", DNS1] + flags  # never the machine's resolver
         argv = [self.gateway, "run", "--audit-log", audit] + flags + ["--"] + list(cmd)
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+        full_env = None
+        if env:
+            full_env = dict(os.environ)
+            full_env.update(env)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
+                              env=full_env)
         events = []
         if os.path.exists(audit):
             with open(audit) as f:
