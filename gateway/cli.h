@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "gateway/gateway.h"
+#include "gateway/sandbox_user.h"
 #include "gateway/tls/intercept_options.h"
 #include "policy/presets.h"
 
@@ -40,6 +41,9 @@ struct CliConfig {
   bool tls_ports_given = false;      // --tls-intercept-port replaced the default list
   bool state_dir_given = false;
   std::string ca_action;             // ca: init | show | export
+  // run: --user NAME|UID[:GID], who CMD runs as (unset: sudo's invoking user, else root; see
+  // sandbox_user.h). Resolved against the user database by the runner, not here.
+  std::optional<UserSpec> run_user;
 };
 
 // ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.

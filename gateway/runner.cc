@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -34,6 +35,9 @@ struct Setup {
   std::shared_ptr<const policy::Evaluator> evaluator;
   GatewayOptions gateway;
   std::shared_ptr<tls::InterceptContext> intercept;  // null when interception is off
+  // What `run` hides from CMD (SandboxSpec::hidden_paths): the --config file, the resolved state
+  // directory (the persistent CA key) and an operator CA key, whether or not interception is on.
+  std::vector<std::string> hidden_paths;
 };
 
 // MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
@@ -164,6 +168,11 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   uint64_t timeout_ms = c.dns_query_timeout_ms.value_or(dns.query_timeout_ms.value_or(5000));
   d.query_timeout = std::chrono::milliseconds(timeout_ms);
   tls::InterceptOptions tls_options = MergeTls(c, tls_file);
+  for (const std::string& path : {c.config_path, tls_options.state_dir, tls_options.ca_key}) {
+    if (!path.empty()) {
+      setup.hidden_paths.push_back(path);
+    }
+  }
   if (tls_options.enabled && resolve_nameservers) {
     auto intercept = CreateIntercept(c, tls_options);
     if (!intercept.ok()) {
@@ -371,7 +380,33 @@ int ServeCommand(const CliConfig& c) {
   return failed ? 1 : 0;
 }
 
+namespace {
+
+// RunUser resolves who CMD runs as (sandbox_user.h); errors name the flag or variable.
+Result<std::optional<RunAs>> RunUser(const CliConfig& c) {
+  auto chosen = ChooseRunUser(c.run_user, geteuid(), getenv("SUDO_UID"), getenv("SUDO_GID"));
+  if (!chosen.ok()) {
+    return chosen.status();
+  }
+  if (!chosen.value()) {
+    return std::optional<RunAs>();
+  }
+  return ResolveRunUser(*chosen.value());
+}
+
+}  // namespace
+
 int RunCommand(const CliConfig& c) {
+  // Before any secret is read: a non-dumpable process's /proc/PID/{mem,environ} and ptrace need
+  // CAP_SYS_PTRACE, which the sandboxed command never has. The sandbox's init, a fork of this
+  // process, inherits it.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    return Fail(std::string("prctl(PR_SET_DUMPABLE): ") + strerror(errno), 1);
+  }
+  auto run_as = RunUser(c);
+  if (!run_as.ok()) {
+    return Fail(run_as.error());
+  }
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
   if (!setup.ok()) {
     return Fail(setup.error());
@@ -390,6 +425,8 @@ int RunCommand(const CliConfig& c) {
   if (setup.value().intercept != nullptr) {
     spec.ca_pem = setup.value().intercept->ca().cert_pem();
   }
+  spec.hidden_paths = setup.value().hidden_paths;
+  spec.run_as = run_as.value();
   auto child = StartSandbox(spec);
   if (!child.ok()) {
     return Fail(child.error());
