@@ -155,7 +155,8 @@ class IsolationTest(unittest.TestCase):
         os.rename(tmp, pidfile)
         stdout, stderr = p.communicate(timeout=120)
         self.assertEqual(p.returncode, 0, stderr)
-        stop = [json.loads(line) for line in open(audit)][-1]
+        with open(audit) as f:
+            stop = [json.loads(line) for line in f][-1]
         self.assertEqual((stop["event"], stop["reason"], stop["exit_status"]),
                          ("gateway.stop", "command_exited", 0))
         return json.loads(stdout.strip().splitlines()[-1]), stderr
@@ -298,6 +299,7 @@ class LifecycleTest(unittest.TestCase):
                 p.send_signal(sig)
                 self.assertEqual(p.wait(timeout=10), 40 + sig)
                 self.assertEqual(p.stdout.read(), "got %d\n" % sig)
+                p.stdout.close()
 
 
 if __name__ == "__main__":
