@@ -36,15 +36,34 @@ std::string Errno(const char* what) {
 
 void IgnoreSignal(int) {}
 
-// DropPrivileges leaves CMD with no capability it could ever regain: the bounding set and the
-// ambient set are emptied while we still hold CAP_SETPCAP, then the IDs change (a non-root UID
-// clears the permitted set by itself), then the remaining sets are cleared, and no_new_privs
-// keeps setuid binaries and file capabilities from granting anything back.
+// The only capabilities a root CMD keeps. Both act on the sandbox's own network namespace only,
+// whose one way out is the gateway's TAP: raw and packet sockets let CMD craft any frame, which
+// is no more than a VM guest can do and what the gateway is built to withstand (the e2e suites
+// send such frames), and binding ports below 1024 serves ingress the policy has allowed.
+constexpr int kRootKeptCaps[] = {CAP_NET_RAW, CAP_NET_BIND_SERVICE};
+
+bool KeptByRoot(int cap) {
+  for (int kept : kRootKeptCaps) {
+    if (cap == kept) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// DropPrivileges leaves CMD with no capability it could ever regain (a root CMD: none but
+// kRootKeptCaps): the bounding and ambient sets are emptied while we still hold CAP_SETPCAP, then
+// the IDs change (a non-root UID clears the permitted set by itself), then the remaining sets are
+// cleared, and no_new_privs keeps setuid binaries and file capabilities from granting anything.
 std::string DropPrivileges(const std::optional<RunAs>& run_as) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
     return Errno("clearing ambient capabilities");
   }
+  bool root = !run_as.has_value();
   for (int cap = 0; cap < 64; ++cap) {
+    if (root && KeptByRoot(cap)) {
+      continue;
+    }
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
       if (errno == EINVAL) {
         break;  // past the kernel's last capability
@@ -66,8 +85,16 @@ std::string DropPrivileges(const std::optional<RunAs>& run_as) {
       return "the user switch did not take effect";
     }
   }
+  // Root's exec recomputes permitted as the bounding set, so the kept ones survive it; the
+  // inheritable set stays empty.
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
+  if (root) {
+    for (int cap : kRootKeptCaps) {
+      data[cap / 32].effective |= 1u << (cap % 32);
+      data[cap / 32].permitted |= 1u << (cap % 32);
+    }
+  }
   if (syscall(SYS_capset, &hdr, data) < 0) {
     return Errno("capset");
   }
