@@ -113,8 +113,8 @@ Result<std::optional<RunAs>> ResolveRunUser(const UserSpec& spec) {
     return std::optional<RunAs>();  // root stays root; its capabilities are dropped in any case
   }
   as.gid = spec.gid ? *spec.gid : found != nullptr ? found->pw_gid : static_cast<gid_t>(as.uid);
-  as.home = found != nullptr && found->pw_dir != nullptr && *found->pw_dir != '\0' ? found->pw_dir
-                                                                                     : "/";
+  as.home =
+      found != nullptr && found->pw_dir != nullptr && *found->pw_dir != '\0' ? found->pw_dir : "/";
   if (found != nullptr) {
     as.name = found->pw_name;
     int n = 64;

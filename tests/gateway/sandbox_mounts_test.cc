@@ -36,7 +36,7 @@ TEST(SandboxMountsTest, FilesGetAFileCoverDirectoriesATmpfs) {
   FakeFs fs;
   fs.entries["/etc/msb/config.json"] = {"/etc/msb/config.json", HiddenKind::kFile};
   fs.entries["/root/.local/state/msb-gateway"] = {"/root/.local/state/msb-gateway",
-                                                 HiddenKind::kDirectory};
+                                                  HiddenKind::kDirectory};
   auto plan = Plan(fs, {"/root/.local/state/msb-gateway", "/etc/msb/config.json"});
   ASSERT_TRUE(plan.ok()) << plan.error();
   EXPECT_EQ(plan.value(),
