@@ -72,6 +72,7 @@ def ptrace_attach(pid):
     if libc.ptrace(16, pid, None, None) != 0:  # PTRACE_ATTACH
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
+    os.waitpid(pid, 0x40000000)  # __WALL: until the tracee has stopped, so it can be let go
     libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
     return "attached"
 
@@ -155,7 +156,12 @@ class IsolationTest(unittest.TestCase):
             f.write(str(p.pid))
         os.chmod(tmp, 0o644)
         os.rename(tmp, pidfile)
-        stdout, stderr = p.communicate(timeout=120)
+        try:
+            stdout, stderr = p.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            stdout, stderr = p.communicate()
+            self.fail("the attack run hung: %s" % stderr)
         self.assertEqual(p.returncode, 0, stderr)
         with open(audit) as f:
             stop = [json.loads(line) for line in f][-1]
@@ -202,6 +208,16 @@ class IsolationTest(unittest.TestCase):
         out, stderr = self.attack(["--user", "nobody"])
         self.assertEqual(out["Uid"], "65534", out)
         self.check_isolated(out)
+
+    def test_a_path_that_cannot_be_hidden_stops_the_start(self):
+        # /proc/self resolves to the gateway's /proc entry, which does not exist in the sandbox's
+        # own /proc: the cover cannot be mounted, and CMD must not start without it.
+        r = run(["sh", "-c", "echo started"], flags=["--state-dir", "/proc/self"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stdout, "")
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertRegex(lines[0], r"^msb-gateway: hiding directory /proc/\d+ from the sandbox: ")
 
     def test_missing_hidden_paths_are_skipped(self):
         # A --state-dir that does not exist (no interception) hides nothing and breaks nothing.
