@@ -399,6 +399,18 @@ const std::vector<FlagSpec>& Flags() {
          c->tap_name = v;
          return Status::Ok();
        }},
+      {"--user", true, kRunCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (c->run_user) {
+           return Status::Error("--user given twice");
+         }
+         auto spec = ParseUserSpec(v);
+         if (!spec.ok()) {
+           return spec.status();
+         }
+         c->run_user = std::move(spec).value();
+         return Status::Ok();
+       }},
   };
   return flags;
 }
@@ -616,6 +628,7 @@ DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
             --no-dns-rebind-protection
 Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 1500
             --gateway-mac MAC  --guest-mac MAC  --interface eth0
+Sandbox:    --user NAME|UID[:GID] (default: sudo's invoking user, else root without capabilities)
 TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass PATTERN
             --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM
             --tls-no-verify-upstream-for PATTERN  --intercept-ca CERT --intercept-ca-key KEY

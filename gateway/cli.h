@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "gateway/gateway.h"
+#include "gateway/sandbox_user.h"
 #include "gateway/tls/intercept_options.h"
 #include "policy/presets.h"
 #include "secrets/secret_spec.h"
@@ -45,6 +46,9 @@ struct CliConfig {
   // argv) and --on-secret-violation. Either turns interception on.
   secrets::SecretsConfig secrets;
   std::optional<secrets::ViolationAction> on_secret_violation;
+  // run: --user NAME|UID[:GID], who CMD runs as (unset: sudo's invoking user, else root; see
+  // sandbox_user.h). Resolved against the user database by the runner, not here.
+  std::optional<UserSpec> run_user;
 };
 
 // ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -36,6 +37,9 @@ struct Setup {
   GatewayOptions gateway;
   std::shared_ptr<tls::InterceptContext> intercept;  // null when interception is off
   std::shared_ptr<SecretsRuntime> secrets;           // null when no secret is configured
+  // What `run` hides from CMD (SandboxSpec::hidden_paths): the --config file, the resolved state
+  // directory (the persistent CA key) and an operator CA key, whether or not interception is on.
+  std::vector<std::string> hidden_paths;
 };
 
 // MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
@@ -204,6 +208,16 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     }
     setup.secrets = std::move(rt).value();
     setup.gateway.secrets = setup.secrets.get();
+  }
+  for (const std::string& path : {c.config_path, tls_options.state_dir, tls_options.ca_key}) {
+    if (!path.empty()) {
+      setup.hidden_paths.push_back(path);
+    }
+  }
+  for (const secrets::SecretSpec& spec : secrets_config.value().specs) {
+    if (spec.source.kind == secrets::SecretSource::Kind::kFile) {
+      setup.hidden_paths.push_back(spec.source.name);  // a value file
+    }
   }
   if (tls_options.enabled && resolve_nameservers) {
     auto intercept = CreateIntercept(c, tls_options);
@@ -444,7 +458,33 @@ int ServeCommand(const CliConfig& c) {
   return failed ? 1 : 0;
 }
 
+namespace {
+
+// RunUser resolves who CMD runs as (sandbox_user.h); errors name the flag or variable.
+Result<std::optional<RunAs>> RunUser(const CliConfig& c) {
+  auto chosen = ChooseRunUser(c.run_user, geteuid(), getenv("SUDO_UID"), getenv("SUDO_GID"));
+  if (!chosen.ok()) {
+    return chosen.status();
+  }
+  if (!chosen.value()) {
+    return std::optional<RunAs>();
+  }
+  return ResolveRunUser(*chosen.value());
+}
+
+}  // namespace
+
 int RunCommand(const CliConfig& c) {
+  // Before any secret is read: a non-dumpable process's /proc/PID/{mem,environ} and ptrace need
+  // CAP_SYS_PTRACE, which the sandboxed command never has. The sandbox's init, a fork of this
+  // process, inherits it.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    return Fail(std::string("prctl(PR_SET_DUMPABLE): ") + strerror(errno), 1);
+  }
+  auto run_as = RunUser(c);
+  if (!run_as.ok()) {
+    return Fail(run_as.error());
+  }
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
   if (!setup.ok()) {
     return Fail(setup.error());
@@ -463,6 +503,8 @@ int RunCommand(const CliConfig& c) {
   if (setup.value().intercept != nullptr) {
     spec.ca_pem = setup.value().intercept->ca().cert_pem();
   }
+  spec.hidden_paths = setup.value().hidden_paths;
+  spec.run_as = run_as.value();
   auto child = StartSandbox(spec);
   if (!child.ok()) {
     return Fail(child.error());

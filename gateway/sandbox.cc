@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -17,7 +16,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,16 +24,11 @@
 #include <cstring>
 #include <memory>
 
+#include "gateway/sandbox_init.h"
+#include "gateway/sandbox_mounts.h"
+
 namespace msb::gateway {
 namespace {
-
-// Capabilities the sandboxed command must not keep: they would let a root CMD leave its network
-// namespace (setns needs CAP_SYS_ADMIN), reconfigure its interface or routes, or reach the host
-// around the namespace (raw I/O, modules, ptrace of the gateway, open_by_handle_at).
-constexpr int kDroppedCaps[] = {
-    CAP_SYS_ADMIN, CAP_NET_ADMIN,          CAP_SYS_MODULE, CAP_SYS_PTRACE,      CAP_SYS_BOOT,
-    CAP_SYS_RAWIO, CAP_SYS_TIME,           CAP_MKNOD,      CAP_DAC_READ_SEARCH, CAP_BPF,
-    CAP_PERFMON,   CAP_CHECKPOINT_RESTORE, CAP_SETPCAP};
 
 std::string Errno(const char* what) {
   return std::string(what) + ": " + strerror(errno);
@@ -174,30 +167,6 @@ std::string BindOver(const std::string& source, const char* target) {
   return {};
 }
 
-std::string DropCapabilities() {
-  for (int cap : kDroppedCaps) {
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-      return Errno("PR_CAPBSET_DROP");
-    }
-  }
-  (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) < 0) {
-    return Errno("capget");
-  }
-  for (int cap : kDroppedCaps) {
-    uint32_t bit = 1u << (cap % 32);
-    data[cap / 32].effective &= ~bit;
-    data[cap / 32].permitted &= ~bit;
-    data[cap / 32].inheritable &= ~bit;
-  }
-  if (syscall(SYS_capset, &hdr, data) < 0) {
-    return Errno("capset");
-  }
-  return {};
-}
-
 // The system trust bundles, first existing wins (Debian, Fedora, others).
 constexpr const char* kSystemBundles[] = {"/etc/ssl/certs/ca-certificates.crt",
                                           "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
@@ -232,12 +201,13 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
   return n < 0 ? Errno(("read " + path).c_str()) : std::string();
 }
 
+// ChildMain is the sandbox's PID 1: it builds the namespaces' view, hands the TAP over, waits
+// for the gateway's go and becomes init (sandbox_init.h).
 [[noreturn]] void ChildMain(const SandboxSpec& spec, int sock, const std::string& tmpdir,
-                            const std::string& bundle, pid_t parent) {
-  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);  // no gateway, no network: never outlive it
-  if (getppid() != parent) {
-    _exit(1);
-  }
+                            const std::string& bundle) {
+  // No gateway, no network: never outlive it. (getppid() is 0 in a new PID namespace, so a
+  // gateway that died before this line is noticed when the control socket fails instead.)
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0) {
     ChildFail(sock,
               "run needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create a network "
@@ -246,6 +216,11 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
   }
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
     ChildFail(sock, Errno("make mounts private"));
+  }
+  // Planned here, as root and before any of our mounts, so paths resolve as the gateway sees them.
+  auto hidden = PlanHiddenMounts(spec.hidden_paths, ProbePath);
+  if (!hidden.ok()) {
+    ChildFail(sock, hidden.error());
   }
   int tap = -1;
   std::string err = ConfigureTap(spec, &tap);
@@ -256,6 +231,11 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
   if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
     ChildFail(sock, Errno("mount sysfs for the sandbox"));
   }
+  // A procfs of the new PID namespace: CMD's /proc lists only the sandbox's processes, so the
+  // gateway's /proc/PID/{environ,mem} cannot even be named from inside.
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
+    ChildFail(sock, Errno("mount proc for the sandbox"));
+  }
   err = BindOver(tmpdir + "/resolv.conf", "/etc/resolv.conf");
   if (err.empty()) {
     err = BindOver(tmpdir + "/hosts", "/etc/hosts");
@@ -265,6 +245,10 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
     for (const char* var : kTrustVariables) {
       setenv(var, bundle.c_str(), 1);
     }
+  }
+  // Last, so a hidden directory that happens to hold one of the files above still wins.
+  if (err.empty()) {
+    err = ApplyHiddenMounts(hidden.value(), tmpdir + "/hidden");
   }
   if (!err.empty()) {
     ChildFail(sock, err);
@@ -278,22 +262,7 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
     _exit(2);  // the gateway failed to start: it already said why
   }
   close(sock);
-  err = DropCapabilities();
-  if (!err.empty()) {
-    std::fprintf(stderr, "msb-gateway: %s\n", err.c_str());
-    _exit(2);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  std::vector<char*> argv;
-  for (const std::string& a : spec.argv) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  std::fprintf(stderr, "msb-gateway: cannot run \"%s\": %s\n", argv[0], strerror(errno));
-  _exit(errno == ENOENT ? 127 : 126);
+  RunSandboxInit(spec.argv, spec.run_as);
 }
 
 std::string HostsFile(const SandboxSpec& spec) {
@@ -341,6 +310,7 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
     unlink((tmpdir + "/resolv.conf").c_str());
     unlink((tmpdir + "/hosts").c_str());
     unlink((tmpdir + "/ca-bundle.crt").c_str());
+    unlink((tmpdir + "/hidden").c_str());
     rmdir(tmpdir.c_str());
   };
   std::string err =
@@ -366,6 +336,14 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
       err = WriteFile(tmpdir + "/ca-bundle.crt", content + spec.ca_pem);
     }
   }
+  // The cover for hidden files: empty, and mode 0 so that opening it fails for CMD (another
+  // user, or root without CAP_DAC_OVERRIDE) rather than yielding an empty "secret".
+  if (err.empty()) {
+    err = WriteFile(tmpdir + "/hidden", "");
+    if (err.empty() && chmod((tmpdir + "/hidden").c_str(), 0) < 0) {
+      err = Errno("chmod the hidden-file cover");
+    }
+  }
   if (!err.empty()) {
     cleanup();
     return Status::Error(err);
@@ -375,17 +353,50 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
     cleanup();
     return Status::Error(Errno("socketpair"));
   }
-  pid_t parent = getpid();
+  // The child is PID 1 of a new PID namespace. unshare(CLONE_NEWPID) applies to the caller's
+  // next child only, so the gateway enters it just for this fork and returns to its own
+  // namespace right after (or it could never fork again once the sandbox has ended).
+  int own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (own_pid_ns < 0 || unshare(CLONE_NEWPID) < 0) {
+    std::string msg = own_pid_ns < 0 ? Errno("open /proc/self/ns/pid")
+                                     : "run needs root (CAP_SYS_ADMIN) to create a PID "
+                                       "namespace: unshare: " +
+                                           std::string(strerror(errno));
+    if (own_pid_ns >= 0) {
+      close(own_pid_ns);
+    }
+    cleanup();
+    close(sv[0]);
+    close(sv[1]);
+    return Status::Error(msg);
+  }
   pid_t pid = fork();
+  int fork_errno = errno;
+  bool restored = true;  // the child must stay where it is: its children belong to the new one
+  std::string restore_error;
+  if (pid != 0 && setns(own_pid_ns, CLONE_NEWPID) < 0) {
+    restored = false;
+    restore_error = Errno("setns back to the gateway's PID namespace");
+  }
+  close(own_pid_ns);
   if (pid < 0) {
     cleanup();
     close(sv[0]);
     close(sv[1]);
+    errno = fork_errno;
     return Status::Error(Errno("fork"));
   }
   if (pid == 0) {
     close(sv[0]);
-    ChildMain(spec, sv[1], tmpdir, bundle, parent);
+    ChildMain(spec, sv[1], tmpdir, bundle);
+  }
+  if (!restored) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    cleanup();
+    close(sv[0]);
+    close(sv[1]);
+    return Status::Error(restore_error);
   }
   close(sv[1]);
   char buf[1024];

@@ -1,16 +1,25 @@
-// Sandbox: `msb-gateway run`'s child side. Starts CMD in new network and mount namespaces whose
-// only link is a TAP configured with the guest address, default route via the gateway and MTU, with
-// /etc/resolv.conf pointing at the gateway and /etc/hosts naming host.microsandbox.internal (and,
-// with TLS interception, a trust bundle that includes the intercepting CA). The
-// TAP's descriptor comes back to the gateway, which serves it from the original namespace.
+// Sandbox: `msb-gateway run`'s child side. Starts CMD in new network, mount and PID namespaces
+// whose only link is a TAP configured with the guest address, default route via the gateway and
+// MTU, with /etc/resolv.conf pointing at the gateway and /etc/hosts naming
+// host.microsandbox.internal (and, with TLS interception, a trust bundle that includes the
+// intercepting CA). The TAP's descriptor comes back to the gateway, which serves it from the
+// original namespace.
+//
+// CMD cannot reach what the gateway guards: the gateway's secret sources (hidden_paths) are
+// covered by private mounts, its own /proc shows only the sandbox's processes (the gateway is
+// neither visible nor signalable), and it runs without any capability (bounding set empty,
+// no_new_privs), as run_as when given.
 #pragma once
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "gateway/sandbox_user.h"
 #include "stack/netstack.h"
 
 namespace msb::gateway {
@@ -26,6 +35,13 @@ struct SandboxSpec {
   // node, git and deno verify intercepted servers with no flags. The roots stay in it: some
   // clients (rustls) take such a file as a replacement for, not an addition to, the system store.
   std::string ca_pem;
+  // hidden_paths: what CMD must not read (the --config file, secret value files, the state
+  // directory with the CA key). Inside the sandbox's mount namespace each existing path
+  // (symlinks resolved) is covered: a file by an empty mode-0 read-only file, a directory by an
+  // empty mode-0 read-only tmpfs. A path that cannot be covered fails the start.
+  std::vector<std::string> hidden_paths;
+  // run_as: the unprivileged user CMD runs as; nullopt keeps root (every capability dropped).
+  std::optional<RunAs> run_as;
 };
 
 class SandboxChild {
@@ -36,6 +52,8 @@ class SandboxChild {
   SandboxChild(const SandboxChild&) = delete;
   SandboxChild& operator=(const SandboxChild&) = delete;
 
+  // pid is the sandbox's init (PID 1 inside); it exits with CMD's status and forwards the
+  // signals sent to it (sandbox_init.h).
   pid_t pid() const { return pid_; }
   // TakeTapFd hands over the TAP descriptor (once).
   int TakeTapFd();
