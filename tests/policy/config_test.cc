@@ -588,12 +588,12 @@ TEST(ConfigTest, TlsSectionErrorsNameThePath) {
 
 TEST(ConfigTest, UnknownTopLevelFields) {
   EXPECT_EQ(Error(R"({"polciy": {}})"),
-            R"($.polciy: unknown field: expected "policy", "dns", "tls", "trust_host_cas", )"
+            R"($.polciy: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
             R"("max_connections" or "enabled" (did you mean "policy"?))");
   EXPECT_THAT(Error(R"({"max_connection": 5})"), HasSubstr(R"((did you mean "max_connections"?))"));
   EXPECT_THAT(Error(R"({"tsl": {}})"), HasSubstr(R"((did you mean "tls"?))"));
   EXPECT_EQ(Error(R"({"network": {}})"),
-            R"($.network: unknown field: expected "policy", "dns", "tls", "trust_host_cas", )"
+            R"($.network: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
             R"("max_connections" or "enabled")");
   // Keys that are not plain words are quoted in the path.
   EXPECT_THAT(Error(R"({"a b": 1})"), StartsWith(R"($["a b"]: unknown field)"));
