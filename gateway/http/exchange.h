@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace msb::gateway::http {
 
@@ -23,6 +24,10 @@ struct HttpExchange {
   std::string refused;
   // end: how the exchange ended: "complete", "reset", "closed" (the connection ended first).
   std::string_view end = "complete";
+  // Secrets: the env var names whose placeholders were substituted in this request, and the one
+  // whose placeholder refused it ("" when none did). Names only, never values.
+  std::vector<std::string> secrets_injected;
+  std::string blocked_secret;
 };
 
 class ExchangeObserver {
