@@ -1,17 +1,20 @@
 // BodyRewriter: one request body, streaming, with bounded memory. Eligible secrets with the body
-// scope have their raw placeholder replaced by the value; ineligible body-scope secrets' placeholders
-// are detected in every form request_rewriter.h lists (raw, percent-decoded, JSON-unescaped),
-// however the body is split into Feed calls (TCP segments, TLS records, chunks, DATA frames).
-// The output is exactly the input with each placeholder occurrence replaced: bytes that could be
-// the start of a placeholder are withheld (at most max_placeholder - 1) until the next Feed or
-// Finish decides them. Binary bodies pass byte-exact. Memory: O(max placeholder) per body.
+// scope have their raw placeholder replaced by the value; ineligible body-scope secrets'
+// placeholders are detected in every form request_rewriter.h lists (raw, percent-decoded,
+// JSON-unescaped), however the body is split into Feed calls (TCP segments, TLS records, chunks,
+// DATA frames). The output is exactly the input with each placeholder occurrence replaced: bytes
+// that could be the start of a placeholder are withheld (at most max_placeholder - 1) until the
+// next Feed or Finish decides them. Binary bodies pass byte-exact. Memory: O(max placeholder) per
+// body.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "secrets/match.h"
 #include "secrets/request_rewriter.h"
 
 namespace msb::secrets {
@@ -43,8 +46,16 @@ class BodyRewriter {
   bool substituted_ = false;
   bool saw_eligible_ = false;
   std::optional<Violation> violation_;
-  std::string held_;     // raw bytes withheld from the output
-  std::string scan_tail_;  // the last input bytes, for matches across Feed calls
+  std::string held_;             // raw bytes withheld from the output (< longest body placeholder)
+  internal::Replacer replacer_;  // eligible body-scope placeholder -> value
+  // Needles searched for in every form: ineligible body-scope placeholders (violations) and
+  // eligible ones (saw_eligible). Each searcher keeps its own decoded tail (< longest needle), so
+  // a match split across Feed calls, even inside an escape, is found.
+  std::vector<const ConnectionPlan::Entry*> needles_;
+  std::vector<internal::StreamSearcher> searchers_;  // raw, percent-decoded, JSON-unescaped
+  std::vector<bool> found_;
+
+  std::optional<Violation> Scan(bool finish);
 };
 
 }  // namespace msb::secrets

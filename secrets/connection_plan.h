@@ -31,15 +31,15 @@ namespace msb::secrets {
 struct ConnectionIdentity {
   std::string host;  // lowercase host name or canonical IP text, no port; "" when unknown
   bool tls_intercepted = false;
-  bool connect_tunnel = false;  // inside a CONNECT the guest sent to a proxy
-  bool host_alias = false;      // host.microsandbox.internal at the gateway's own address
+  bool connect_tunnel = false;            // inside a CONNECT the guest sent to a proxy
+  bool host_alias = false;                // host.microsandbox.internal at the gateway's own address
   std::vector<std::string> pinned_names;  // names the destination IP is pinned to
 };
 
 class ConnectionPlan {
  public:
   struct Entry {
-    const Secret* secret;    // points into `set`
+    const Secret* secret;  // points into `set`
     bool eligible;
     ViolationAction action;  // ineligible: the effective action (kPassthrough = no detection)
   };
@@ -48,6 +48,8 @@ class ConnectionPlan {
 
   const std::vector<Entry>& entries() const { return entries_; }
   const SecretSet& set() const { return *set_; }
+  // The snapshot itself, for engines that share ownership of it (ResponseScrubber).
+  const std::shared_ptr<const SecretSet>& shared_set() const { return set_; }
   const ConnectionIdentity& identity() const { return identity_; }
   // Nothing to substitute and nothing to detect: the relays skip every scan.
   bool inert() const { return inert_; }

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "secrets/match.h"
 #include "secrets/secret_set.h"
 
 namespace msb::secrets {
@@ -29,7 +30,8 @@ class ResponseScrubber {
 
  private:
   std::shared_ptr<const SecretSet> set_;
-  std::string held_;
+  internal::Replacer replacer_;  // value -> placeholder, views into *set_
+  std::string held_;             // withheld bytes (< longest value)
   bool scrubbed_ = false;
 };
 

@@ -1,0 +1,59 @@
+// ResponseScrubber: replaces echoed secret values in responses by their placeholders, streaming,
+// with the same split-independent engine as the request side.
+#include "secrets/response_scrubber.h"
+
+#include <openssl/crypto.h>
+
+namespace msb::secrets {
+
+ResponseScrubber::ResponseScrubber(std::shared_ptr<const SecretSet> set) : set_(std::move(set)) {
+  std::vector<internal::Pattern> patterns;
+  for (const Secret& s : set_->secrets()) {
+    patterns.push_back({s.value.Reveal(), s.spec.placeholder});
+  }
+  replacer_ = internal::Replacer(std::move(patterns));
+}
+
+bool ResponseScrubber::ScrubHeader(std::string* value) const {
+  if (replacer_.empty()) {
+    return false;
+  }
+  size_t replaced = 0;
+  std::string out = replacer_.ReplaceAll(*value, &replaced);
+  if (replaced == 0) {
+    return false;
+  }
+  OPENSSL_cleanse(value->data(), value->size());
+  *value = std::move(out);
+  return true;
+}
+
+void ResponseScrubber::Feed(std::span<const uint8_t> in, std::string* out) {
+  std::string_view bytes(reinterpret_cast<const char*>(in.data()), in.size());
+  if (replacer_.empty()) {
+    out->append(bytes);
+    return;
+  }
+  size_t replaced = 0;
+  if (held_.empty()) {
+    size_t consumed = replacer_.Process(bytes, /*final=*/false, out, &replaced);
+    held_.assign(bytes.substr(consumed));
+  } else {
+    std::string buf = std::move(held_);
+    buf.append(bytes);
+    size_t consumed = replacer_.Process(buf, /*final=*/false, out, &replaced);
+    held_.assign(std::string_view(buf).substr(consumed));
+    OPENSSL_cleanse(buf.data(), buf.size());  // it may hold the start of a value
+  }
+  scrubbed_ = scrubbed_ || replaced > 0;
+}
+
+void ResponseScrubber::Finish(std::string* out) {
+  size_t replaced = 0;
+  replacer_.Process(held_, /*final=*/true, out, &replaced);
+  OPENSSL_cleanse(held_.data(), held_.size());
+  held_.clear();
+  scrubbed_ = scrubbed_ || replaced > 0;
+}
+
+}  // namespace msb::secrets
