@@ -28,7 +28,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
 #include <vector>
 
 #include "base/status.h"

@@ -27,8 +27,7 @@ std::string_view EndOf(const H2StreamSummary& s) {
 Result<std::unique_ptr<H2Relay>> H2Relay::Create(ByteStream* guest, ByteStream* upstream,
                                                  const Clock& clock, RelayObserver* observer,
                                                  ExchangeObserver* exchanges,
-                                                 ExpectedAuthority expected,
-                                                 SecretGuard* secrets) {
+                                                 ExpectedAuthority expected, SecretGuard* secrets) {
   std::unique_ptr<H2Relay> r(
       new H2Relay(guest, upstream, clock, observer, exchanges, std::move(expected)));
   auto proxy = H2Proxy::Create(r.get(), H2Limits{}, secrets);
@@ -53,8 +52,8 @@ H2Relay::H2Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
 H2Relay::~H2Relay() {
   guest_->SetHandler(nullptr);
   upstream_->SetHandler(nullptr);
-  done_ = true;     // the proxy reports streams still in flight from its destructor:
-  proxy_.reset();   // the exchanges observer must (and does) outlive this relay
+  done_ = true;    // the proxy reports streams still in flight from its destructor:
+  proxy_.reset();  // the exchanges observer must (and does) outlive this relay
 }
 
 void H2Relay::Start() {
@@ -96,8 +95,7 @@ void H2Relay::OnStreamClosed(const H2StreamSummary& s) {
     ex.refused = it->second;
     ex.end = "refused";
     refused_.erase(it);
-  } else if (s.end == "rejected" || s.end == "headers_too_large" ||
-             s.end == "secret_violation") {
+  } else if (s.end == "rejected" || s.end == "headers_too_large" || s.end == "secret_violation") {
     ex.refused = s.end;
     ex.end = "refused";
   }

@@ -29,8 +29,8 @@ char Lower(char c) {
 }
 
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
 std::string_view Trim(std::string_view s) {
@@ -171,7 +171,8 @@ bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* p
   found = secrets::Stricter(found, rewriter.RewriteTarget(&head->path, &substituted));
   if (substituted) {
     *path_never_index = true;
-    std::string_view query = std::string_view(before).substr(std::min(before.size(), before.find('?')));
+    std::string_view query =
+        std::string_view(before).substr(std::min(before.size(), before.find('?')));
     for (const secrets::ConnectionPlan::Entry& e : secrets_->plan().entries()) {
       if (e.eligible && e.secret->spec.injection.query &&
           query.find(e.secret->spec.placeholder) != std::string_view::npos) {
@@ -305,8 +306,7 @@ void H2Connection::ScrubFields(std::vector<H2Header>* fields) {
   }
 }
 
-void H2Connection::ScrubResponseHead(H2Stream* st, std::vector<H2Header>* fields,
-                                     bool end_stream) {
+void H2Connection::ScrubResponseHead(H2Stream* st, std::vector<H2Header>* fields, bool end_stream) {
   if (secrets_->scrubber() == nullptr) {
     return;  // no secret eligible here: no value can come back
   }
@@ -339,8 +339,9 @@ void H2Connection::BlockForSecret(H2Stream* st, const secrets::Violation* v) {
     reports_.push_back(PendingReport{*v, st->summary.method, st->summary.authority,
                                      st->summary.path_without_query, st->guest_id});
   } else {
-    reason = "compressed body holds a placeholder: the gateway cannot substitute it there; send "
-             "the body uncompressed";
+    reason =
+        "compressed body holds a placeholder: the gateway cannot substitute it there; send "
+        "the body uncompressed";
   }
   // Nothing more goes upstream; a stream already there is cancelled, so the upstream never
   // takes the truncated body for a complete one.
@@ -377,8 +378,7 @@ void H2Connection::RespondBlocked(H2Stream* st, const std::string& reason) {
   st->resp_end = true;
   nghttp2_data_provider provider{};
   provider.read_callback = GuestBodyRead;
-  if (nghttp2_submit_response(guest_.session, st->guest_id, nv.data(), nv.size(), &provider) !=
-      0) {
+  if (nghttp2_submit_response(guest_.session, st->guest_id, nv.data(), nv.size(), &provider) != 0) {
     ResetGuest(st, NGHTTP2_INTERNAL_ERROR);
   }
 }

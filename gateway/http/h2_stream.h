@@ -155,7 +155,9 @@ struct H2Stream {
 
   // The request body (as the upstream leg sees it) is complete: the guest ended it and any
   // rewriting is done.
-  bool UpEnded() const { return req_end && (!up_stage || (up_stage->raw.empty() && up_stage->finished)); }
+  bool UpEnded() const {
+    return req_end && (!up_stage || (up_stage->raw.empty() && up_stage->finished));
+  }
   bool DownEnded() const {
     return resp_end && (!down_stage || (down_stage->raw.empty() && down_stage->finished));
   }
