@@ -11,14 +11,14 @@
 namespace msb::gateway::http {
 
 struct HttpExchange {
-  std::string_view proto;  // "h1" | "h2"
+  std::string_view proto;      // "h1" | "h2"
   std::string method;
-  std::string authority;    // as the request named it (lowercased host[:port])
-  std::string path;         // without the query: queries may carry credentials
-  uint16_t status = 0;      // the final response's status; 0 when there was none
-  uint64_t bytes_up = 0;    // request body bytes forwarded
-  uint64_t bytes_down = 0;  // response body bytes delivered
-  int64_t duration_ms = 0;  // from the request head to the end of the response
+  std::string authority;       // as the request named it (lowercased host[:port])
+  std::string path;            // without the query: queries may carry credentials
+  uint16_t status = 0;         // the final response's status; 0 when there was none
+  uint64_t bytes_up = 0;       // request body bytes forwarded
+  uint64_t bytes_down = 0;     // response body bytes delivered
+  int64_t duration_ms = 0;     // from the request head to the end of the response
   // refused: why the gateway refused the request without sending it upstream ("" when it was
   // forwarded): "authority_mismatch", an h1/h2 framing error name, ...
   std::string refused;
