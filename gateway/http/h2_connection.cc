@@ -39,8 +39,12 @@ std::unique_ptr<nghttp2_option, OptionDeleter> NewOptions(const H2Limits& limits
 
 }  // namespace
 
-H2Connection::H2Connection(H2Proxy::Delegate* delegate, const H2Limits& limits)
-    : delegate_(delegate), limits_(limits) {
+H2Connection::H2Connection(H2Proxy::Delegate* delegate, const H2Limits& limits,
+                           SecretGuard* secrets)
+    : delegate_(delegate),
+      limits_(limits),
+      // An inert plan (nothing to substitute or detect here) costs nothing: no guard at all.
+      secrets_(secrets != nullptr && !secrets->plan().inert() ? secrets : nullptr) {
   guest_.name = "guest";
   upstream_.name = "upstream";
 }
@@ -48,6 +52,7 @@ H2Connection::H2Connection(H2Proxy::Delegate* delegate, const H2Limits& limits)
 H2Connection::~H2Connection() {
   // Destroyed with streams in flight (the caller gave up on the connection): each still gets
   // its one report. nghttp2_session_del runs no callbacks.
+  FlushReports();
   for (auto& [id, st] : by_guest_) {
     st->SetEnd("aborted");
     delegate_->OnStreamClosed(st->summary);
@@ -155,13 +160,21 @@ void H2Connection::ResumeDeferred(Leg& leg) {
   bool room = Budget(leg) > 0;
   for (auto& [id, st] : by_guest_) {
     if (&leg == &guest_) {
+      if (st->down_stage) {
+        AdvanceDown(st.get());  // staged response body: refill `down` as it drains
+      }
       if (st->down_deferred && st->guest_open && !st->guest_reset &&
-          ((room && !st->down.empty()) || (st->down.empty() && st->resp_end))) {
+          ((room && !st->down.empty()) || (st->down.empty() && st->DownEnded()))) {
         st->down_deferred = false;
         (void)nghttp2_session_resume_data(leg.session, st->guest_id);
       }
-    } else if (st->up_deferred && st->upstream_open && !st->upstream_reset &&
-               ((room && !st->up.empty()) || (st->up.empty() && st->req_end))) {
+      continue;
+    }
+    if (st->up_stage) {
+      AdvanceUp(st.get());  // may refuse the stream (a violation in the body)
+    }
+    if (st->up_deferred && st->upstream_open && !st->upstream_reset &&
+        ((room && !st->up.empty()) || (st->up.empty() && st->UpEnded()))) {
       st->up_deferred = false;
       (void)nghttp2_session_resume_data(leg.session, st->upstream_id);
     }
@@ -200,6 +213,12 @@ bool H2Connection::ProtocolFinished(const Leg& leg) {
 }
 
 void H2Connection::Reconcile() {
+  ReconcileLegs();
+  // Outside every nghttp2 callback now: a reporter may act on the violation at once.
+  FlushReports();
+}
+
+void H2Connection::ReconcileLegs() {
   for (int pass = 0; pass < kMaxReconcilePasses; ++pass) {
     bool changed = false;
     // A leg that failed takes no more input, so it is over even while nghttp2 still counts
@@ -292,6 +311,8 @@ size_t H2Connection::BufferedBytes() const {
   size_t n = guest_.out.size() + upstream_.out.size();
   for (const auto& [id, st] : by_guest_) {
     n += st->up.size() + st->down.size();
+    n += (st->up_stage ? st->up_stage->raw.size() : 0) +
+         (st->down_stage ? st->down_stage->raw.size() : 0);
   }
   return n;
 }
@@ -322,14 +343,14 @@ void H2Connection::ResetGuest(H2Stream* st, uint32_t code) {
     return;
   }
   st->guest_reset = true;
-  ConsumeUpstream(st, st->down.Clear());
+  ConsumeUpstream(st, st->ClearDown());
   if (!guest_.dead) {
     (void)nghttp2_submit_rst_stream(guest_.session, NGHTTP2_FLAG_NONE, st->guest_id, code);
   }
 }
 
 void H2Connection::ResetUpstream(H2Stream* st, uint32_t code) {
-  ConsumeGuest(st, st->up.Clear());
+  ConsumeGuest(st, st->ClearUp());
   if (st->upstream_open && !st->upstream_reset && !upstream_.dead) {
     st->upstream_reset = true;
     (void)nghttp2_submit_rst_stream(upstream_.session, NGHTTP2_FLAG_NONE, st->upstream_id, code);
@@ -356,7 +377,7 @@ void H2Connection::HandleGuestClosed(H2Stream* st, uint32_t code) {
     st->SetEnd(st->guest_sent_rst ? "reset_by_guest" : "protocol_error");
   }
   // What was queued for the guest will never be sent: give the upstream its window back.
-  ConsumeUpstream(st, st->down.Clear());
+  ConsumeUpstream(st, st->ClearDown());
   if (st->upstream_open && !(complete && st->req_end)) {
     bool guest_code = st->guest_sent_rst && st->guest_rst_code != NGHTTP2_NO_ERROR;
     ResetUpstream(st, guest_code ? st->guest_rst_code : uint32_t{NGHTTP2_CANCEL});
@@ -375,7 +396,7 @@ void H2Connection::HandleUpstreamClosed(H2Stream* st, uint32_t code, const char*
     ResetGuest(st, guest_code);
   }
   // The upstream takes no more request bytes; the guest gets its window back.
-  ConsumeGuest(st, st->up.Clear());
+  ConsumeGuest(st, st->ClearUp());
   if (st->resp_end && st->down_done && !st->req_end) {
     ResetGuest(st, NGHTTP2_NO_ERROR);  // response complete, the rest of the request is unwanted
   }
@@ -386,8 +407,8 @@ void H2Connection::MaybeRetire(H2Stream* st) {
   if (st->guest_open || st->upstream_open) {
     return;
   }
-  ConsumeGuest(st, st->up.Clear());
-  ConsumeUpstream(st, st->down.Clear());
+  ConsumeGuest(st, st->ClearUp());
+  ConsumeUpstream(st, st->ClearDown());
   H2StreamSummary summary = std::move(st->summary);
   if (summary.end.empty()) {
     summary.end = "complete";

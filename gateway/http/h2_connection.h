@@ -12,6 +12,9 @@
 //   NGHTTP2_ERR_DEFERRED and is resumed by Fill once it may.
 // - Stream objects are erased only by Retire, which reports them; callbacks find streams by id
 //   and ignore ids they no longer know.
+// - `secrets_` is null unless a SecretGuard with a non-inert plan was given: every secret code
+//   path starts with that test (no cost otherwise). Bodies passing through a secrets engine are
+//   staged (BodyStage) and advanced outside nghttp2's callbacks as the output queues drain.
 #pragma once
 
 #include <nghttp2/nghttp2.h>
@@ -25,10 +28,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 #include "gateway/http/h2_proxy.h"
 #include "gateway/http/h2_stream.h"
+#include "gateway/http/secret_guard.h"
 
 namespace msb::gateway::http {
 
@@ -43,7 +48,7 @@ ssize_t UpstreamBodyRead(nghttp2_session* session, int32_t stream_id, uint8_t* b
 
 class H2Connection {
  public:
-  H2Connection(H2Proxy::Delegate* delegate, const H2Limits& limits);
+  H2Connection(H2Proxy::Delegate* delegate, const H2Limits& limits, SecretGuard* secrets);
   ~H2Connection();
   H2Connection(const H2Connection&) = delete;
   H2Connection& operator=(const H2Connection&) = delete;
@@ -103,18 +108,47 @@ class H2Connection {
   // Bytes of DATA payload the leg may still serialize before its output must be taken.
   size_t Budget(const Leg& leg) const;
   static bool ProtocolFinished(const Leg& leg);
-  // Runs the consequences of legs finishing, then fills both legs, until nothing changes.
+  // Runs the consequences of legs finishing, then fills both legs, until nothing changes; then
+  // reports pending secret violations.
   void Reconcile();
+  void ReconcileLegs();
   void OnGuestLegFinished();
   void OnUpstreamLegFinished();
 
   // Guest-side request handling (h2_guest_leg.cc).
   void OnRequestHead(H2Stream* st);
-  void Forward(H2Stream* st, const H2RequestHead& head);
+  void Forward(H2Stream* st, const H2RequestHead& head, bool path_never_index);
   void RespondLocally(H2Stream* st, uint16_t status);
   // Upstream-side response handling (h2_upstream_leg.cc).
   void OnResponseHead(H2Stream* st, bool end_stream);
   void SubmitResponse(H2Stream* st, const std::string& status, bool end_stream);
+
+  // Secrets (h2_secrets.cc); only called when secrets_ is set.
+  // Rewrites the head to be forwarded and sets up the body's engine; false when the stream was
+  // refused (403 sent, nothing goes upstream).
+  bool RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* path_never_index);
+  // Guest trailers: rewritten in place; false when the stream was refused.
+  bool RewriteTrailers(H2Stream* st, std::vector<H2Header>* fields);
+  // Request body input arrived (DATA) or ended; queued in the stage and advanced.
+  void StageUp(H2Stream* st, const uint8_t* data, size_t len);
+  // Runs staged request input through the rewriter while `up` has room (and Finish at the end).
+  void AdvanceUp(H2Stream* st);
+  // Response body, likewise through the stream's scrubber.
+  void StageDown(H2Stream* st, const uint8_t* data, size_t len);
+  void AdvanceDown(H2Stream* st);
+  // Sets up response scrubbing for a final head: scrubs `fields` in place and drops
+  // content-length when the body will be scrubbed.
+  void ScrubResponseHead(H2Stream* st, std::vector<H2Header>* fields, bool end_stream);
+  void ScrubFields(std::vector<H2Header>* fields);
+  // Refuses a stream for a secret: `v` is the violation (nullptr: an eligible placeholder in a
+  // compressed body). Resets the upstream side if it exists; 403 to the guest when no response
+  // head went to it, else RST_STREAM(CANCEL).
+  void BlockForSecret(H2Stream* st, const secrets::Violation* v);
+  void RespondBlocked(H2Stream* st, const std::string& reason);
+  void NoteInjected(H2Stream* st, const std::string& env_var);
+  // Names the eligible secrets whose placeholder `before` (the value of header `name`) holds.
+  void NoteHeaderInjections(H2Stream* st, std::string_view name, std::string_view before);
+  void FlushReports();
 
   // Shared stream plumbing (h2_connection.cc).
   H2Stream* FindGuest(int32_t id);
@@ -130,8 +164,18 @@ class H2Connection {
   void HandleUpstreamClosed(H2Stream* st, uint32_t code, const char* reason);
   void MaybeRetire(H2Stream* st);
 
+  // A violation to report once nghttp2's callbacks have returned (a reporter may do a lot).
+  struct PendingReport {
+    secrets::Violation violation;
+    std::string method, authority, path;
+    int32_t stream_id;
+  };
+
   H2Proxy::Delegate* delegate_;
   H2Limits limits_;
+  SecretGuard* secrets_;  // null: no secret work
+  std::vector<PendingReport> reports_;
+  bool flushing_reports_ = false;
   Leg guest_;
   Leg upstream_;
   std::map<int32_t, std::unique_ptr<H2Stream>> by_guest_;

@@ -114,6 +114,9 @@ int H2Connection::GuestFrameRecv(const nghttp2_frame* frame) {
         st->req_has_trailers = true;
         st->req_trailers = ForwardableFields(st->req_block.fields);
         st->req_block.Reset();
+        if (secrets_ != nullptr && !st->secret_blocked) {
+          (void)RewriteTrailers(st, &st->req_trailers);  // false: refused, nothing more to do
+        }
       }
       break;
     case NGHTTP2_DATA:
@@ -172,9 +175,14 @@ void H2Connection::OnRequestHead(H2Stream* st) {
     return;
   }
   switch (delegate_->OnRequest(head)) {
-    case H2Verdict::kForward:
-      Forward(st, head);
+    case H2Verdict::kForward: {
+      bool path_never_index = false;
+      if (secrets_ != nullptr && !RewriteRequestHead(st, &head, &path_never_index)) {
+        return;  // refused for a secret: 403 queued, nothing went upstream
+      }
+      Forward(st, head, path_never_index);
       return;
+    }
     case H2Verdict::kMisdirected:
       st->SetEnd("refused");
       RespondLocally(st, 421);
@@ -186,7 +194,7 @@ void H2Connection::OnRequestHead(H2Stream* st) {
   ResetGuest(st, NGHTTP2_PROTOCOL_ERROR);
 }
 
-void H2Connection::Forward(H2Stream* st, const H2RequestHead& head) {
+void H2Connection::Forward(H2Stream* st, const H2RequestHead& head, bool path_never_index) {
   const std::string& authority =
       !head.authority.empty() || head.host_headers.empty() ? head.authority : head.host_headers[0];
   static const std::string kMethod = ":method", kScheme = ":scheme", kAuthority = ":authority",
@@ -197,7 +205,7 @@ void H2Connection::Forward(H2Stream* st, const H2RequestHead& head) {
   if (!authority.empty()) {
     nv.Add(kAuthority, authority);
   }
-  nv.Add(kPath, head.path);
+  nv.Add(kPath, head.path, path_never_index);
   std::vector<H2Header> fields = ForwardableFields(head.headers);
   nv.AddAll(fields);
   nghttp2_data_provider body{};
@@ -230,9 +238,13 @@ void H2Connection::RespondLocally(H2Stream* st, uint16_t status) {
 
 int H2Connection::GuestDataChunk(int32_t stream_id, const uint8_t* data, size_t len) {
   H2Stream* st = FindGuest(stream_id);
-  if (st == nullptr || !st->upstream_open || st->upstream_reset) {
+  if (st == nullptr || !st->upstream_open || st->upstream_reset || st->secret_blocked) {
     // Nobody will forward these bytes: acknowledge them now so the window does not leak.
     (void)nghttp2_session_consume(guest_.session, stream_id, len);
+    return 0;
+  }
+  if (st->up_stage) {
+    st->up_stage->raw.Append(data, len);  // rewritten by AdvanceUp, outside this callback
     return 0;
   }
   st->up.Append(data, len);
@@ -300,10 +312,12 @@ ssize_t H2Connection::GuestRead(int32_t stream_id, uint8_t* buf, size_t length,
       return NGHTTP2_ERR_DEFERRED;
     }
     n = st->down.Pop(buf, std::min(length, budget));
-    st->summary.bytes_down += n;
-    ConsumeUpstream(st, n);
+    if (!st->down_local) {  // the proxy's own 403 body owes the upstream nothing
+      st->summary.bytes_down += n;
+      ConsumeUpstream(st, st->down_stage ? st->down_stage->Taken(n) : n);
+    }
   }
-  if (st->down.empty() && st->resp_end) {
+  if (st->down.empty() && st->DownEnded()) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     if (st->resp_has_trailers && !st->resp_trailers.empty()) {
       NvArray nv;

@@ -5,11 +5,12 @@
 
 namespace msb::gateway::http {
 
-Result<std::unique_ptr<H2Proxy>> H2Proxy::Create(Delegate* delegate, const H2Limits& limits) {
+Result<std::unique_ptr<H2Proxy>> H2Proxy::Create(Delegate* delegate, const H2Limits& limits,
+                                                 SecretGuard* secrets) {
   if (delegate == nullptr) {
     return Status::Error("h2: no delegate");
   }
-  auto conn = std::make_unique<H2Connection>(delegate, limits);
+  auto conn = std::make_unique<H2Connection>(delegate, limits, secrets);
   if (Status s = conn->Init(); !s.ok()) {
     return s;
   }

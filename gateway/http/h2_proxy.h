@@ -34,6 +34,26 @@
 // - 1xx responses are forwarded (at most kMaxInformational per stream; more resets the stream).
 // - When the upstream ends its response before the request body is complete, the proxy finishes
 //   the response to the guest and then sends RST_STREAM(NO_ERROR) (RFC 9113 8.1).
+// - Secrets (an active SecretGuard, secret_guard.h; nullptr or an inert plan: none of this runs):
+//   request header values go through RewriteHeader, `:path` through RewriteTarget, guest
+//   trailers through RewriteHeader; a substituted field is forwarded "never indexed" (HPACK), so
+//   no proxy or peer table keeps the value. A request body goes through one BodyRewriter per
+//   stream (when it is active); its `content-length` is dropped when the body may change length
+//   (END_STREAM frames an HTTP/2 body, RFC 9113 8.1.1). A body with a content-encoding other
+//   than identity is forwarded byte-exact and only scanned; an eligible placeholder seen in it
+//   refuses the stream (it cannot be substituted there, and must never go out half-done).
+//   Response header values (and trailers) are scrubbed of real values, identity-coded response
+//   bodies too (one ResponseScrubber per stream; `content-length` dropped when scrubbing).
+//   A violation in the head refuses the stream before anything of it goes upstream: the guest
+//   gets `403` with `x-msb-blocked: secret ENV not allowed for HOST (LOCATION, FORM)` and the
+//   same sentence as a text body, with END_STREAM; if the guest's request is still open then,
+//   RST_STREAM(NO_ERROR) follows (RFC 9113 8.1: the response is complete, stop sending). Not
+//   REFUSED_STREAM (clients retry it: a refusal loop) nor PROTOCOL_ERROR (the guest broke no
+//   rule, and an agent learns nothing from it). A violation in the body or trailers resets the
+//   upstream stream with CANCEL (so the upstream never takes a truncated body as complete) and
+//   answers the guest the same 403 if no response head went to it yet, else RST_STREAM(CANCEL).
+//   Each refused stream is reported once through SecretGuard::Report, from outside nghttp2's
+//   callbacks (the reporter must still not destroy the proxy from inside it).
 //
 // Thread affinity: one thread; no method may be called from inside a Delegate callback (the
 // callbacks run inside Feed*/Take*/On*Eof/Shutdown).
@@ -51,6 +71,7 @@
 namespace msb::gateway::http {
 
 class H2Connection;
+class SecretGuard;
 
 // One header field. Names are lowercase (HTTP/2 requires it). `never_index` mirrors the HPACK
 // "never indexed" representation and is preserved when forwarded.
@@ -94,8 +115,11 @@ struct H2StreamSummary {
   // "reset_by_guest", "reset_by_upstream", "upstream_error" (the upstream broke HTTP/2 rules),
   // "goaway" (not processed: the connection was going away), "guest_closed",
   // "upstream_closed" (that leg ended, or failed, mid-stream), "aborted" (the proxy was
-  // destroyed with the stream in flight).
+  // destroyed with the stream in flight), "secret_violation" (an ineligible placeholder, or an
+  // eligible one in a compressed body: refused with 403, see above).
   std::string end;
+  std::vector<std::string> secrets_injected;  // env var names substituted in the request
+  std::string blocked_secret;  // the env var whose placeholder refused the stream ("" if none)
 };
 
 // Limits and advertised settings. The defaults suit a gateway; tests shrink them.
@@ -130,9 +154,11 @@ class H2Proxy {
   };
 
   // Creates both sessions and queues the upstream connection preface and both legs' SETTINGS
-  // (take them with TakeToUpstream / TakeToGuest). `delegate` must outlive the proxy. Fails only
-  // if nghttp2 cannot allocate or the limits are unusable.
-  static Result<std::unique_ptr<H2Proxy>> Create(Delegate* delegate, const H2Limits& limits = {});
+  // (take them with TakeToUpstream / TakeToGuest). `delegate` and `secrets` must outlive the
+  // proxy; `secrets` may be nullptr (no secret work). Fails only if nghttp2 cannot allocate or
+  // the limits are unusable.
+  static Result<std::unique_ptr<H2Proxy>> Create(Delegate* delegate, const H2Limits& limits = {},
+                                                 SecretGuard* secrets = nullptr);
   // Streams still in flight are reported (end "aborted") to the delegate from the destructor.
   ~H2Proxy();
   H2Proxy(const H2Proxy&) = delete;

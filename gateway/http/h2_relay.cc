@@ -27,10 +27,10 @@ std::string_view EndOf(const H2StreamSummary& s) {
 Result<std::unique_ptr<H2Relay>> H2Relay::Create(ByteStream* guest, ByteStream* upstream,
                                                  const Clock& clock, RelayObserver* observer,
                                                  ExchangeObserver* exchanges,
-                                                 ExpectedAuthority expected) {
+                                                 ExpectedAuthority expected, SecretGuard* secrets) {
   std::unique_ptr<H2Relay> r(
       new H2Relay(guest, upstream, clock, observer, exchanges, std::move(expected)));
-  auto proxy = H2Proxy::Create(r.get());
+  auto proxy = H2Proxy::Create(r.get(), H2Limits{}, secrets);
   if (!proxy.ok()) {
     return proxy.status();
   }
@@ -52,8 +52,8 @@ H2Relay::H2Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
 H2Relay::~H2Relay() {
   guest_->SetHandler(nullptr);
   upstream_->SetHandler(nullptr);
-  done_ = true;     // the proxy reports streams still in flight from its destructor:
-  proxy_.reset();   // the exchanges observer must (and does) outlive this relay
+  done_ = true;    // the proxy reports streams still in flight from its destructor:
+  proxy_.reset();  // the exchanges observer must (and does) outlive this relay
 }
 
 void H2Relay::Start() {
@@ -85,6 +85,8 @@ void H2Relay::OnStreamClosed(const H2StreamSummary& s) {
   ex.bytes_up = s.bytes_up;
   ex.bytes_down = s.bytes_down;
   ex.end = EndOf(s);
+  ex.secrets_injected = s.secrets_injected;
+  ex.blocked_secret = s.blocked_secret;
   if (auto it = started_.find(s.guest_stream_id); it != started_.end()) {
     ex.duration_ms = ToMillis(clock_.Now() - it->second);
     started_.erase(it);
@@ -93,7 +95,7 @@ void H2Relay::OnStreamClosed(const H2StreamSummary& s) {
     ex.refused = it->second;
     ex.end = "refused";
     refused_.erase(it);
-  } else if (s.end == "rejected" || s.end == "headers_too_large") {
+  } else if (s.end == "rejected" || s.end == "headers_too_large" || s.end == "secret_violation") {
     ex.refused = s.end;
     ex.end = "refused";
   }

@@ -6,6 +6,18 @@
 // usable for the other streams). Output is taken from the proxy only as the destination stream
 // has room, which is what keeps the proxy's windows (and so memory) bounded. One HttpExchange per
 // stream goes to the ExchangeObserver.
+//
+// Secrets (an optional SecretGuard, secret_guard.h): the proxy substitutes placeholders of
+// eligible secrets in request headers, the :path query, Basic credentials, trailers and bodies,
+// and scrubs values out of responses (h2_proxy.h, "Secrets", has the details). A stream holding
+// an ineligible placeholder is refused with `403` + `x-msb-blocked: secret ENV not allowed for
+// HOST (LOCATION, FORM)` and END_STREAM, not with RST_STREAM as the issue sketched: an agent can
+// read a 403 and its reason, while REFUSED_STREAM would be retried by clients (a refusal loop)
+// and PROTOCOL_ERROR blames the guest for breaking HTTP/2, which it did not. Only when the guest
+// keeps sending DATA after the 403 does it get RST_STREAM(NO_ERROR) (RFC 9113 8.1), and only when
+// a response head already went to it (a violation late in the body) RST_STREAM(CANCEL). The
+// exchange then has refused "secret_violation" and blocked_secret set; every exchange lists
+// the secrets substituted in it (secrets_injected).
 #pragma once
 
 #include <memory>
@@ -17,16 +29,19 @@
 #include "gateway/http/authority.h"
 #include "gateway/http/exchange.h"
 #include "gateway/http/h2_proxy.h"
+#include "gateway/http/secret_guard.h"
 
 namespace msb::gateway::http {
 
 class H2Relay final : public Relay, private H2Proxy::Delegate {
  public:
-  // Create fails only when the proxy cannot be created. Pointers are borrowed (see H1Relay).
+  // Create fails only when the proxy cannot be created. Pointers are borrowed (see H1Relay);
+  // `secrets` (nullptr: no secret work) must outlive the relay.
   static Result<std::unique_ptr<H2Relay>> Create(ByteStream* guest, ByteStream* upstream,
                                                  const Clock& clock, RelayObserver* observer,
                                                  ExchangeObserver* exchanges,
-                                                 ExpectedAuthority expected);
+                                                 ExpectedAuthority expected,
+                                                 SecretGuard* secrets = nullptr);
   ~H2Relay() override;
   H2Relay(const H2Relay&) = delete;
   H2Relay& operator=(const H2Relay&) = delete;

@@ -32,6 +32,41 @@ size_t ByteQueue::Clear() {
   return n;
 }
 
+size_t BodyStage::Produced(size_t out, size_t in) {
+  if (out == 0) {
+    return in;
+  }
+  marks.push_back(Mark{out, in});
+  return 0;
+}
+
+size_t BodyStage::Taken(size_t n) {
+  size_t ack = 0;
+  while (n > 0 && !marks.empty()) {
+    Mark& m = marks.front();
+    size_t k = std::min(n, m.out);
+    // Byte for byte while the output lasts; the rest of the input with the mark's last byte.
+    size_t a = k == m.out ? m.in : std::min(m.in, k);
+    ack += a;
+    m.in -= a;
+    m.out -= k;
+    n -= k;
+    if (m.out == 0) {
+      marks.pop_front();
+    }
+  }
+  return ack;
+}
+
+size_t BodyStage::Clear() {
+  size_t n = raw.Clear();
+  for (const Mark& m : marks) {
+    n += m.in;
+  }
+  marks.clear();
+  return n;
+}
+
 bool HeaderBlock::Add(std::string_view name, std::string_view value, bool never_index,
                       size_t limit) {
   size_t field = name.size() + value.size() + 32;

@@ -1,17 +1,22 @@
 // Internal to the HTTP/2 proxy: the per-stream state shared by both legs, a byte queue for
-// bodies in flight, and the header-field helpers (collecting with a size cap, filtering
-// connection-specific fields, building nghttp2 name/value arrays).
+// bodies in flight, the staging of bodies that pass through a secrets engine, and the
+// header-field helpers (collecting with a size cap, filtering connection-specific fields,
+// building nghttp2 name/value arrays).
 #pragma once
 
 #include <nghttp2/nghttp2.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "gateway/http/h2_proxy.h"
+#include "secrets/body_rewriter.h"
+#include "secrets/response_scrubber.h"
 
 namespace msb::gateway::http {
 
@@ -37,6 +42,32 @@ class ByteQueue {
  private:
   std::string buf_;
   size_t off_ = 0;
+};
+
+// BodyStage: a body that goes through a streaming secrets engine (BodyRewriter toward the
+// upstream, ResponseScrubber toward the guest) on its way between the legs. Input waits in `raw`
+// and is transformed only while the stream's output queue has room, so what the proxy holds
+// stays bounded by the windows even when a substitution makes the output longer than the input
+// (a long value for a short placeholder). `marks` remembers, for the output bytes queued, how
+// many input bytes produced them: flow control gives the sender back INPUT bytes once their
+// output was taken by the other leg, while the receiver's window is charged for OUTPUT bytes.
+struct BodyStage {
+  struct Mark {
+    size_t out;  // output bytes still queued
+    size_t in;   // input bytes they came from, not yet acknowledged
+  };
+  ByteQueue raw;
+  std::deque<Mark> marks;
+  bool finished = false;  // the engine's Finish ran (the body ended and raw was drained)
+
+  // Records that `in` input bytes produced `out` output bytes; returns the input bytes that may
+  // be acknowledged at once (those whose output is empty: held back by the engine, which is
+  // bounded by the longest needle, or nothing to wait for).
+  size_t Produced(size_t out, size_t in);
+  // The other leg took `n` output bytes; returns the input bytes to acknowledge now.
+  size_t Taken(size_t n);
+  // Drops everything; returns the input bytes never acknowledged.
+  size_t Clear();
 };
 
 // HeaderBlock collects one header block's fields (pseudo-headers included, as received) and
@@ -109,6 +140,37 @@ struct H2Stream {
   bool guest_sent_rst = false;
   bool upstream_sent_rst = false;
   uint32_t guest_rst_code = 0;
+
+  // Secrets (only when the connection has an active SecretGuard). A stream with `up_stage` has
+  // its request body in up_stage.raw first, and `up` holds what body_rw produced.
+  std::unique_ptr<secrets::BodyRewriter> body_rw;  // request body rewritten, or only scanned
+  bool body_scan_only = false;  // a content-encoding: the original bytes are forwarded
+  std::unique_ptr<BodyStage> up_stage;
+  std::string body_tail;  // last input bytes, to name the secrets substituted across DATA frames
+  std::unique_ptr<secrets::ResponseScrubber> scrub;  // response body scrubbed (identity-coded)
+  std::unique_ptr<BodyStage> down_stage;
+  bool secret_blocked = false;  // refused for a secret: nothing more of it goes upstream
+  bool local_response = false;  // the proxy answered (403): ignore whatever the upstream sends
+  bool down_local = false;      // `down` holds the proxy's own body, not upstream bytes
+
+  // The request body (as the upstream leg sees it) is complete: the guest ended it and any
+  // rewriting is done.
+  bool UpEnded() const {
+    return req_end && (!up_stage || (up_stage->raw.empty() && up_stage->finished));
+  }
+  bool DownEnded() const {
+    return resp_end && (!down_stage || (down_stage->raw.empty() && down_stage->finished));
+  }
+  // Drops the queued request / response body; returns the bytes to give back to the sender's
+  // flow control (input bytes when a stage is in between).
+  size_t ClearUp() {
+    size_t n = up.Clear();
+    return up_stage ? up_stage->Clear() : n;
+  }
+  size_t ClearDown() {
+    size_t n = down.Clear();
+    return down_stage ? down_stage->Clear() : n;
+  }
 
   H2StreamSummary summary;
   void SetEnd(const char* end) {

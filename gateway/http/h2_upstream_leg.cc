@@ -126,6 +126,9 @@ int H2Connection::UpstreamFrameRecv(const nghttp2_frame* frame) {
         st->resp_has_trailers = true;
         st->resp_trailers = ForwardableFields(st->resp_block.fields);
         st->resp_block.Reset();
+        if (secrets_ != nullptr) {
+          ScrubFields(&st->resp_trailers);
+        }
         st->resp_end = st->resp_end || end;
       }
       break;
@@ -142,6 +145,10 @@ int H2Connection::UpstreamFrameRecv(const nghttp2_frame* frame) {
 }
 
 void H2Connection::OnResponseHead(H2Stream* st, bool end_stream) {
+  if (st->local_response) {
+    st->resp_block.Reset();  // the proxy already answered the guest (refused for a secret)
+    return;
+  }
   const std::string* status_text = StatusOf(st->resp_block);
   uint16_t status = status_text == nullptr ? 0 : ParseStatus(*status_text);
   if (status < 100) {  // nghttp2 rejects this before; kept as a guard
@@ -161,6 +168,9 @@ void H2Connection::OnResponseHead(H2Stream* st, bool end_stream) {
     if (st->guest_open && !st->guest_reset) {
       static const std::string kStatus = ":status";
       std::vector<H2Header> fields = ForwardableFields(st->resp_block.fields);
+      if (secrets_ != nullptr) {
+        ScrubFields(&fields);
+      }
       NvArray nv;
       nv.Add(kStatus, status_copy);
       nv.AddAll(fields);
@@ -183,6 +193,9 @@ void H2Connection::SubmitResponse(H2Stream* st, const std::string& status, bool 
   }
   static const std::string kStatus = ":status";
   std::vector<H2Header> fields = ForwardableFields(st->resp_block.fields);
+  if (secrets_ != nullptr) {
+    ScrubResponseHead(st, &fields, end_stream);
+  }
   NvArray nv;
   nv.Add(kStatus, status);
   nv.AddAll(fields);
@@ -201,6 +214,10 @@ int H2Connection::UpstreamDataChunk(int32_t stream_id, const uint8_t* data, size
   if (st == nullptr || !st->guest_open || st->guest_reset || st->upstream_reset) {
     // Nobody will forward these bytes: acknowledge them now so the window does not leak.
     (void)nghttp2_session_consume(upstream_.session, stream_id, len);
+    return 0;
+  }
+  if (st->down_stage) {
+    st->down_stage->raw.Append(data, len);  // scrubbed by AdvanceDown, outside this callback
     return 0;
   }
   st->down.Append(data, len);
@@ -249,9 +266,9 @@ ssize_t H2Connection::UpstreamRead(int32_t stream_id, uint8_t* buf, size_t lengt
     }
     n = st->up.Pop(buf, std::min(length, budget));
     st->summary.bytes_up += n;
-    ConsumeGuest(st, n);
+    ConsumeGuest(st, st->up_stage ? st->up_stage->Taken(n) : n);
   }
-  if (st->up.empty() && st->req_end) {
+  if (st->up.empty() && st->UpEnded()) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     if (st->req_has_trailers && !st->req_trailers.empty()) {
       NvArray nv;

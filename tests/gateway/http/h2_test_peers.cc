@@ -16,9 +16,10 @@ int BeginHeadersCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   return 0;
 }
 int HeaderCb(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-             const uint8_t* value, size_t valuelen, uint8_t, void* ud) {
+             const uint8_t* value, size_t valuelen, uint8_t flags, void* ud) {
   P(ud)->OnHeader(frame, std::string(reinterpret_cast<const char*>(name), namelen),
-                  std::string(reinterpret_cast<const char*>(value), valuelen));
+                  std::string(reinterpret_cast<const char*>(value), valuelen),
+                  (flags & NGHTTP2_NV_FLAG_NO_INDEX) != 0);
   return 0;
 }
 int FrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
@@ -168,9 +169,10 @@ void Peer::OnBeginHeaders(const nghttp2_frame* frame) {
   s.collecting.clear();
 }
 
-void Peer::OnHeader(const nghttp2_frame* frame, std::string name, std::string value) {
+void Peer::OnHeader(const nghttp2_frame* frame, std::string name, std::string value,
+                    bool never_index) {
   streams_[frame->hd.stream_id].collecting.push_back(
-      H2Header{std::move(name), std::move(value), false});
+      H2Header{std::move(name), std::move(value), never_index});
 }
 
 void Peer::OnFrameRecv(const nghttp2_frame* frame) {
@@ -376,9 +378,9 @@ void RecordingDelegate::OnStreamClosed(const H2StreamSummary& summary) {
 }
 
 H2Harness::H2Harness(const H2Limits& limits, const PeerOptions& guest_options,
-                     const PeerOptions& upstream_options)
+                     const PeerOptions& upstream_options, SecretGuard* secrets)
     : guest(guest_options), upstream(upstream_options) {
-  auto created = H2Proxy::Create(&delegate, limits);
+  auto created = H2Proxy::Create(&delegate, limits, secrets);
   if (!created.ok()) {
     std::abort();
   }

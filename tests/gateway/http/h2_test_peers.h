@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gateway/http/h2_proxy.h"
+#include "gateway/http/secret_guard.h"
 
 namespace msb::gateway::http::testing {
 
@@ -92,7 +93,8 @@ class Peer {
 
   // nghttp2 callbacks (public so the C trampolines can reach them).
   void OnBeginHeaders(const nghttp2_frame* frame);
-  void OnHeader(const nghttp2_frame* frame, std::string name, std::string value);
+  // `never_index`: the field came HPACK "never indexed" (recorded in H2Header::never_index).
+  void OnHeader(const nghttp2_frame* frame, std::string name, std::string value, bool never_index);
   void OnFrameRecv(const nghttp2_frame* frame);
   void OnData(int32_t id, const uint8_t* data, size_t len);
   void OnClose(int32_t id, uint32_t code);
@@ -173,7 +175,7 @@ class RecordingDelegate : public H2Proxy::Delegate {
 class H2Harness {
  public:
   explicit H2Harness(const H2Limits& limits = {}, const PeerOptions& guest = {},
-                     const PeerOptions& upstream = {});
+                     const PeerOptions& upstream = {}, SecretGuard* secrets = nullptr);
   // Moves up to `chunk` bytes in each of the four directions; true if anything moved.
   bool Step();
   // Steps until nothing moves (or `max_steps`); returns the number of steps taken.
