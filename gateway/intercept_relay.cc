@@ -155,7 +155,8 @@ void InterceptRelay::StartHttp() {
   if (alpn_ == "h2") {
     auto r = http::H2Relay::Create(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
                                    static_cast<RelayObserver*>(this),
-                                   static_cast<http::ExchangeObserver*>(this), expected);
+                                   static_cast<http::ExchangeObserver*>(this), expected,
+                                   secrets_.get());
     if (!r.ok()) {
       Done(CloseReason::kTlsError);
       return;

@@ -29,15 +29,23 @@ std::string HostOf(std::string_view authority) {
   return std::string(authority.substr(0, authority.find(':')));
 }
 
-// BlockedText is the x-msb-blocked value and the 403 body: which secret, and why. Names and
-// fixed words only, never a value.
+// BlockedText is the x-msb-blocked value and the 403 body: which secret, and why (the same words
+// as the HTTP/2 relay's). Names and fixed words only, never a value.
 std::string BlockedText(const secrets::Violation* v, std::string_view why, std::string_view host) {
-  if (v == nullptr) {
-    return "request refused: " + std::string(why) + " (host " + std::string(host) + ")";
+  if (v != nullptr) {
+    return "secret " + v->secret->spec.env_var + " not allowed for " + std::string(host) + " (" +
+           std::string(secrets::LocationName(v->location)) + ", " +
+           std::string(secrets::MatchFormName(v->form)) + ")";
   }
-  return "secret " + v->secret->spec.env_var + " is not allowed for " + std::string(host) + " (" +
-         std::string(why) + ", " + std::string(secrets::LocationName(v->location)) + ", " +
-         std::string(secrets::MatchFormName(v->form)) + ")";
+  if (why == "placeholder_in_compressed_body") {
+    return "compressed body holds a placeholder: the gateway cannot substitute it there; send "
+           "the body uncompressed";
+  }
+  if (why == "uninspectable_content_encoding") {
+    return "the body's content-coding cannot be inspected for placeholders; send it as gzip, "
+           "deflate or uncompressed";
+  }
+  return "the compressed body could not be decoded to inspect it for placeholders";
 }
 
 }  // namespace
