@@ -40,12 +40,11 @@ class SecretGuard {
               const secrets::ConnectionIdentity& identity, SecretEvents* events)
       : plan_(std::move(set), identity),
         rewriter_(plan_),
-        scrubber_(plan_.any_eligible() ? std::make_optional<secrets::ResponseScrubber>(
-                                             std::shared_ptr<const secrets::SecretSet>(
-                                                 std::shared_ptr<const secrets::SecretSet>{},
-                                                 &plan_.set()))
-                                       : std::nullopt),
-        events_(events) {}
+        events_(events) {
+    if (plan_.any_eligible()) {
+      scrubber_.emplace(plan_.shared_set());  // values can only come back where they went
+    }
+  }
 
   const secrets::ConnectionPlan& plan() const { return plan_; }
   secrets::RequestRewriter& rewriter() { return rewriter_; }
