@@ -10,6 +10,7 @@
 #include "gateway/core/splice_relay.h"
 #include "gateway/http/h1_writer.h"
 #include "gateway/intercept_relay.h"
+#include "gateway/plain_http_relay.h"
 #include "gateway/tls/intercept_context.h"
 
 namespace msb::gateway {
@@ -107,7 +108,7 @@ void ConnectRelay::Probe() {
   size_t n = std::min(guest_buf_.size(), kConnect.size());
   for (size_t i = 0; i < n; ++i) {
     if (std::toupper(guest_buf_[i]) != kConnect[i]) {
-      Splice(std::move(guest_buf_), {});  // anything but CONNECT: spliced as it is
+      NotConnect();
       return;
     }
   }
@@ -152,6 +153,27 @@ void ConnectRelay::Probe() {
   guest_buf_.erase(guest_buf_.begin(), guest_buf_.begin() + static_cast<std::ptrdiff_t>(r.consumed));
   phase_ = Phase::kProxyAnswer;
   ProxyAnswer();
+}
+
+void ConnectRelay::NotConnect() {
+  if (ctx_.secrets != nullptr) {
+    // With secrets, plain HTTP is inspected (plain_http_relay.h); anything else is spliced.
+    std::optional<bool> http = PlainHttpRelay::LooksLikeHttpRequest(guest_buf_);
+    if (!http && !guest_->ReadEof()) {
+      return;  // too few bytes to tell
+    }
+    if (http.value_or(false)) {
+      guest_->SetHandler(nullptr);
+      upstream_->SetHandler(nullptr);
+      guest_replay_ = std::make_unique<PrefixedStream>(guest_, std::move(guest_buf_));
+      phase_ = Phase::kInner;
+      inner_ = std::make_unique<PlainHttpRelay>(ctx_, flow_, guest_replay_.get(), upstream_,
+                                                static_cast<RelayObserver*>(this));
+      inner_->Start();
+      return;
+    }
+  }
+  Splice(std::move(guest_buf_), {});  // anything but CONNECT: spliced as it is
 }
 
 void ConnectRelay::ProxyAnswer() {

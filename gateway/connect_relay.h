@@ -5,7 +5,8 @@
 // tunnel to an intercepted port, the TLS inside is intercepted exactly as on a direct connection
 // (HelloGate, then InterceptRelay through the tunnel), with its SNI held to the CONNECT
 // authority. Keep-alive through the tunnel works as on a direct connection: the tunnel is one TLS
-// connection whose requests the HTTP relay carries one after another.
+// connection whose requests the HTTP relay carries one after another. With secrets configured, a
+// connection that starts with a plain HTTP request instead goes through PlainHttpRelay.
 #pragma once
 
 #include <memory>
@@ -67,6 +68,7 @@ class ConnectRelay final : public Relay, private RelayObserver {
 
   void Step();
   void Probe();
+  void NotConnect();
   void ProxyAnswer();
   void Hello();
   void Splice(std::vector<uint8_t> guest_prefix, std::vector<uint8_t> upstream_prefix);

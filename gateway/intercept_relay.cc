@@ -6,6 +6,7 @@
 #include "certs/verify_failure.h"
 #include "gateway/http/h1_relay.h"
 #include "gateway/http/h2_relay.h"
+#include "gateway/http_audit.h"
 #include "gateway/secrets_runtime.h"
 #include "gateway/tls/client_hello.h"
 
@@ -151,7 +152,8 @@ void InterceptRelay::StartGuestHandshake() {
 
 void InterceptRelay::StartHttp() {
   http::ExpectedAuthority expected{target_.name.text, target_.port, target_.name.is_ip()};
-  secrets_ = MakeSecretGuard();
+  secrets_ = gateway::MakeSecretGuard(ctx_, flow_, target_.name.text, /*tls_intercepted=*/true,
+                                      target_.via_connect, this);
   if (alpn_ == "h2") {
     auto r = http::H2Relay::Create(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
                                    static_cast<RelayObserver*>(this),
@@ -218,54 +220,7 @@ void InterceptRelay::OnRelayDone(CloseReason reason) {
 }
 
 void InterceptRelay::OnExchange(const http::HttpExchange& e) {
-  if (ctx_.audit == nullptr) {
-    return;
-  }
-  AuditRecord rec("http.request");
-  rec.Flow(flow_);
-  JsonWriter& j = rec.json();
-  j.Str("proto", e.proto).Str("method", e.method).Str("authority", e.authority);
-  j.Str("path", e.path);
-  if (e.status != 0) {
-    j.Uint("status", e.status);
-  } else {
-    j.Null("status");
-  }
-  j.Uint("bytes_up", e.bytes_up).Uint("bytes_down", e.bytes_down).Int("duration_ms",
-                                                                      e.duration_ms);
-  j.Str("end", e.end);
-  if (!e.refused.empty()) {
-    j.Str("refused", e.refused);
-  }
-  if (!e.secrets_injected.empty()) {
-    j.Raw("secrets_injected", JsonStringArray(e.secrets_injected));
-  }
-  if (!e.blocked_secret.empty()) {
-    j.Str("blocked_secret", e.blocked_secret);
-  }
-  ctx_.audit->Emit(std::move(rec));
-}
-
-std::unique_ptr<http::SecretGuard> InterceptRelay::MakeSecretGuard() {
-  if (ctx_.secrets == nullptr) {
-    return nullptr;
-  }
-  std::shared_ptr<const secrets::SecretSet> set = ctx_.secrets->current();
-  if (set == nullptr || set->empty()) {
-    return nullptr;
-  }
-  secrets::ConnectionIdentity id;
-  id.host = target_.name.text;
-  id.tls_intercepted = true;
-  id.connect_tunnel = target_.via_connect;
-  const policy::HostAddresses& host = ctx_.policy->host();
-  id.host_alias = id.host == "host.microsandbox.internal" &&
-                  ((host.v4 && flow_.dst.ip == *host.v4) || (host.v6 && flow_.dst.ip == *host.v6));
-  if (ctx_.pins != nullptr) {
-    id.pinned_names = ctx_.pins->NamesFor(flow_.dst.ip);
-  }
-  return std::make_unique<http::SecretGuard>(std::move(set), id,
-                                             static_cast<http::SecretEvents*>(this));
+  AuditHttpExchange(ctx_.audit, flow_, e);
 }
 
 void InterceptRelay::OnSecretViolation(const secrets::Violation& violation,

@@ -74,8 +74,6 @@ class InterceptRelay final : public Relay,
   void OnExchange(const http::HttpExchange& exchange) override;
   void OnSecretViolation(const secrets::Violation& violation,
                          const http::ViolationSite& site) override;
-  // The connection's secrets, when some are configured (null otherwise).
-  std::unique_ptr<http::SecretGuard> MakeSecretGuard();
   void Done(CloseReason reason);
   void EmitTls(std::string_view event, std::string_view result, const tls::TlsStream* stream,
                std::string_view detail);

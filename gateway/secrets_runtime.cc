@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gateway/core/session_context.h"
 #include "secrets/config_section.h"
 
 extern char** environ;
@@ -229,6 +230,33 @@ void SecretsRuntime::OnViolation(const secrets::Violation& v, const http::Violat
       terminate_();
     }
   }
+}
+
+std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx,
+                                                   const AuditFlow& flow, std::string host,
+                                                   bool tls_intercepted, bool via_connect,
+                                                   http::SecretEvents* events) {
+  if (ctx.secrets == nullptr) {
+    return nullptr;
+  }
+  std::shared_ptr<const secrets::SecretSet> set = ctx.secrets->current();
+  if (set == nullptr || set->empty()) {
+    return nullptr;
+  }
+  secrets::ConnectionIdentity id;
+  for (char& c : host) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  id.host = std::move(host);
+  id.tls_intercepted = tls_intercepted;
+  id.connect_tunnel = via_connect;
+  const policy::HostAddresses& addrs = ctx.policy->host();
+  id.host_alias = id.host == "host.microsandbox.internal" &&
+                  ((addrs.v4 && flow.dst.ip == *addrs.v4) || (addrs.v6 && flow.dst.ip == *addrs.v6));
+  if (ctx.pins != nullptr) {
+    id.pinned_names = ctx.pins->NamesFor(flow.dst.ip);
+  }
+  return std::make_unique<http::SecretGuard>(std::move(set), id, events);
 }
 
 }  // namespace msb::gateway

@@ -79,4 +79,14 @@ class SecretsRuntime {
   bool terminated_ = false;
 };
 
+// MakeSecretGuard builds the guard for a connection (or, on plain HTTP, one request) to `host`
+// from the current snapshot: the identity's pin gate looks up the flow's destination in the pin
+// set, the host alias is host.microsandbox.internal at the gateway's own address. Null when no
+// secret is configured.
+struct SessionContext;
+std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx,
+                                                   const AuditFlow& flow, std::string host,
+                                                   bool tls_intercepted, bool via_connect,
+                                                   http::SecretEvents* events);
+
 }  // namespace msb::gateway

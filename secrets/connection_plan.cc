@@ -19,15 +19,8 @@ bool Pinned(const ConnectionIdentity& id) {
                      [&](const std::string& n) { return EqualsIgnoreCase(n, id.host); });
 }
 
-bool Eligible(const Secret& secret, const ConnectionIdentity& id) {
-  // An unknown host (plain HTTP without a usable Host) can be tied to no allowed host, `*`
-  // included: nothing is substituted on such a connection.
-  if (id.host.empty()) {
-    return false;
-  }
-  if (secret.spec.require_tls_identity && !id.tls_intercepted) {
-    return false;
-  }
+// HostAndPinHold: gates 1 and 2 (the host is allowed, and the destination is tied to it).
+bool HostAndPinHold(const Secret& secret, const ConnectionIdentity& id) {
   for (const HostPattern& p : secret.spec.allowed_hosts) {
     if (!p.Matches(id.host)) {
       continue;
@@ -37,6 +30,18 @@ bool Eligible(const Secret& secret, const ConnectionIdentity& id) {
     }
   }
   return false;
+}
+
+bool Eligible(const Secret& secret, const ConnectionIdentity& id) {
+  // An unknown host (plain HTTP without a usable Host) can be tied to no allowed host, `*`
+  // included: nothing is substituted on such a connection.
+  if (id.host.empty()) {
+    return false;
+  }
+  if (secret.spec.require_tls_identity && !id.tls_intercepted) {
+    return false;
+  }
+  return HostAndPinHold(secret, id);
 }
 
 bool Covers(const std::vector<HostPattern>& hosts, std::string_view host) {
@@ -70,9 +75,14 @@ ConnectionPlan::ConnectionPlan(std::shared_ptr<const SecretSet> set,
     : set_(std::move(set)), identity_(identity) {
   for (const Secret& s : set_->secrets()) {
     const bool eligible = Eligible(s, identity_);
-    entries_.push_back(Entry{
-        &s, eligible,
-        eligible ? ViolationAction::kPassthrough : EffectiveAction(s, *set_, identity_.host)});
+    // Plain HTTP to a host the secret is bound to: no TLS, so no value, but no violation either
+    // (the placeholder passes unchanged to where it belongs).
+    const bool own_host_without_tls = !eligible && !identity_.host.empty() &&
+                                      !identity_.tls_intercepted && HostAndPinHold(s, identity_);
+    entries_.push_back(Entry{&s, eligible,
+                             eligible || own_host_without_tls
+                                 ? ViolationAction::kPassthrough
+                                 : EffectiveAction(s, *set_, identity_.host)});
   }
   for (Entry& e : entries_) {
     if (e.eligible) {

@@ -16,7 +16,9 @@
 // unchanged elsewhere. Every other secret is INELIGIBLE with its effective action: the secret's
 // own on_violation, else the set's; a passthrough whose host list does not cover identity.host
 // falls back to the set's action (and to block-and-log when that is also such a passthrough).
-// A placeholder shared with an eligible secret is never ineligible.
+// A placeholder shared with an eligible secret is never ineligible. On plain HTTP (not
+// tls_intercepted) a secret whose gates 1 and 2 hold but which requires TLS identity is not
+// eligible and not a violation either: its placeholder passes unchanged to its own host.
 #pragma once
 
 #include <cstddef>

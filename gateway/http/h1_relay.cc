@@ -34,6 +34,15 @@ H1Relay::H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
   last_activity_ = clock_.Now();
 }
 
+std::unique_ptr<H1Relay> H1Relay::Plain(ByteStream* guest, ByteStream* upstream,
+                                        const Clock& clock, RelayObserver* observer,
+                                        ExchangeObserver* exchanges, GuardFactory guard_for) {
+  auto relay = std::make_unique<H1Relay>(guest, upstream, clock, observer, exchanges,
+                                         ExpectedAuthority{}, nullptr);
+  relay->guard_for_ = std::move(guard_for);
+  return relay;
+}
+
 H1Relay::~H1Relay() {
   guest_->SetHandler(nullptr);
   upstream_->SetHandler(nullptr);
@@ -306,7 +315,7 @@ void H1Relay::OnRequestHead(RequestHead&& head) {
     Refuse(Refusal::kBadRequest, "connect_in_tunnel", head.authority, head.method, path);
     return;
   }
-  if (!AuthorityMatches(head.authority, expected_)) {
+  if (!guard_for_ && !AuthorityMatches(head.authority, expected_)) {
     Refuse(Refusal::kMisdirected, "authority_mismatch", head.authority, head.method, path);
     return;
   }
@@ -318,6 +327,20 @@ void H1Relay::OnRequestHead(RequestHead&& head) {
   p.started = clock_.Now();
   p.request_minor = head.version_minor;
   ResetRequestBodyState();
+  if (guard_for_) {
+    // Plain HTTP: this request's own host decides (the previous request's body is complete).
+    std::string_view host = head.authority;
+    if (!host.empty() && host.front() == '[') {
+      host = host.substr(0, host.find(']') + 1);
+    } else {
+      host = host.substr(0, host.find(':'));
+    }
+    plain_guard_ = guard_for_(host);
+    secrets_ = plain_guard_.get();
+    if (secrets_ != nullptr && secrets_->plan().any_eligible() && !plain_scrubber_) {
+      plain_scrubber_.emplace(secrets_->plan().shared_set());
+    }
+  }
   if (SecretsActive() && !FilterRequestHead(head, p)) {
     return;  // blocked: answered by the gateway in order
   }
@@ -390,7 +413,7 @@ void H1Relay::OnRequestEnd() {
 }
 
 void H1Relay::OnResponseHead(ResponseHead&& head) {
-  if (secrets_ != nullptr && secrets_->scrubber() != nullptr) {
+  if (Scrubber() != nullptr) {
     FilterResponseHead(head);  // may hold a Content-Length response to rewrite its length
   }
   if (!held_response_) {
@@ -422,7 +445,7 @@ void H1Relay::OnResponseHead(ResponseHead&& head) {
 void H1Relay::OnResponseBody(std::span<const uint8_t> data) {
   if (scrub_body_) {
     std::string out;
-    secrets_->scrubber()->Feed(data, &out);
+    Scrubber()->Feed(data, &out);
     EmitResponseBody({reinterpret_cast<const uint8_t*>(out.data()), out.size()});
   } else {
     EmitResponseBody(data);

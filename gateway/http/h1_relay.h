@@ -28,6 +28,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,15 @@ class H1Relay final : public Relay {
   // streams (the TLS layers); the relay installs itself as their handler. `secrets` may be null.
   H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock, RelayObserver* observer,
           ExchangeObserver* exchanges, ExpectedAuthority expected, SecretGuard* secrets = nullptr);
+
+  // Plain HTTP (no TLS, so no SNI to hold requests to): every request may name its own host, and
+  // `guard_for` makes the SecretGuard for the host it names (null: no secret work for it). The
+  // relay keeps each guard until the next request; responses are scrubbed once some secret was
+  // eligible on the connection.
+  using GuardFactory = std::function<std::unique_ptr<SecretGuard>(std::string_view host)>;
+  static std::unique_ptr<H1Relay> Plain(ByteStream* guest, ByteStream* upstream,
+                                        const Clock& clock, RelayObserver* observer,
+                                        ExchangeObserver* exchanges, GuardFactory guard_for);
   ~H1Relay() override;
   H1Relay(const H1Relay&) = delete;
   H1Relay& operator=(const H1Relay&) = delete;
@@ -153,6 +163,16 @@ class H1Relay final : public Relay {
   ExchangeObserver* exchanges_;
   ExpectedAuthority expected_;
   SecretGuard* secrets_;
+  GuardFactory guard_for_;                   // plain HTTP only
+  std::unique_ptr<SecretGuard> plain_guard_;  // plain HTTP: the current request's
+  std::optional<secrets::ResponseScrubber> plain_scrubber_;  // plain HTTP, once one was eligible
+  // The scrubber responses go through (null: none).
+  secrets::ResponseScrubber* Scrubber() {
+    if (guard_for_) {
+      return plain_scrubber_ ? &*plain_scrubber_ : nullptr;
+    }
+    return secrets_ != nullptr ? secrets_->scrubber() : nullptr;
+  }
   End guest_end_{this, true};
   End upstream_end_{this, false};
   RequestEvents request_events_{this};

@@ -291,7 +291,7 @@ void H1Relay::FailRequestBody(const secrets::Violation* v, std::string_view why)
 }
 
 void H1Relay::FilterResponseHead(ResponseHead& head) {
-  secrets::ResponseScrubber* scrubber = secrets_->scrubber();
+  secrets::ResponseScrubber* scrubber = Scrubber();
   for (Header& h : head.headers) {
     scrubber->ScrubHeader(&h.value);
   }
@@ -320,7 +320,7 @@ bool H1Relay::FinishResponseBody() {
   }
   scrub_body_ = false;
   std::string out;
-  secrets_->scrubber()->Finish(&out);
+  Scrubber()->Finish(&out);
   EmitResponseBody(Bytes(out));
   if (!held_response_) {
     return true;

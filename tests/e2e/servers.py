@@ -10,7 +10,7 @@ test proves that nothing reached a canary.
 Services, by port:
   80, 8080  HTTP/1.1. GET /bytes/N[?seed=S] streams N deterministic bytes (random.Random(S));
             PUT or POST (Content-Length or chunked) answers "LEN SHA256" of the body;
-            GET /hello answers "hello from LOCAL_ADDR".
+            GET /hello answers "hello from LOCAL_ADDR"; GET /headers the request's headers as JSON.
   7         sink-then-reply: reads until the client half-closes, then sends "LEN SHA256\n" and
             closes (proves half-close works through the gateway).
 """
@@ -56,6 +56,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
+        if path == "/headers":
+            body = json.dumps([list(h) for h in self.headers.items()]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if path == "/hello":
             body = ("hello from %s\n" % self.connection.getsockname()[0]).encode()
             self.send_response(200)

@@ -270,6 +270,46 @@ class StartupTest(SecretCase):
         self.assertNoValue(r)
 
 
+class PlainHttpTest(SecretCase):
+    def test_placeholder_to_another_host_over_plain_http_is_blocked(self):
+        r = sh('curl -sS -i -H "X-K: $API_KEY" http://other.example.test/headers')
+        self.assertRegex(r.stdout, r"^HTTP/1.1 403", r)
+        self.assertIn("x-msb-blocked: secret API_KEY not allowed for other.example.test", r.stdout)
+        self.assertEqual([(e["location"], e["form"]) for e in r.events("secret.violation")],
+                         [("header", "raw")], r)
+        self.assertEqual([q.get("refused") for q in r.events("http.request")],
+                         ["secret_violation"], r)
+
+    def test_bound_host_over_plain_http_gets_the_placeholder_not_the_value(self):
+        # require_tls_identity (the default): no TLS, no value; the allowed host is not a
+        # violation, and the request goes through unchanged.
+        r = sh('curl -sS -H "X-K: $API_KEY" http://api.example.test/headers')
+        self.assertEqual(r.returncode, 0, r)
+        self.assertTrue(r.stdout.startswith("["), r)
+        self.assertIn(["X-K", PLACEHOLDER], json.loads(r.stdout), r)
+        self.assertNoValue(r)
+
+    def test_opting_out_of_tls_identity_substitutes_over_plain_http_and_scrubs_the_echo(self):
+        cfg = config_file({"require_tls_identity": False,
+                           "injection": {"headers": True}})
+        r = WORLD.run(["sh", "-c", 'curl -sS -H "X-K: $API_KEY" http://api.example.test/headers'],
+                      flags=["--config", cfg, "--tls-upstream-ca-cert", CA, "--state-dir",
+                             WORLD.path("state")], env=ENV)
+        # The server saw the value (it echoes the headers); the guest sees the placeholder.
+        self.assertIn(["X-K", PLACEHOLDER], json.loads(r.stdout), r)
+        self.assertEqual([q.get("secrets_injected") for q in r.events("http.request")],
+                         [["API_KEY"]], r)
+        self.assertNoValue(r)
+
+    def test_other_plain_tcp_is_spliced_untouched(self):
+        r = run([PYTHON, "-c", "import socket; s = socket.create_connection(('%s', 7)); "
+                 "s.sendall(b'not http $MSB_API_KEY'); s.shutdown(1); "
+                 "print(s.recv(200).decode().strip())" % SERVER2])
+        import hashlib as h
+        self.assertEqual(r.stdout.strip(), "%d %s" % (
+            len(b"not http $MSB_API_KEY"), h.sha256(b"not http $MSB_API_KEY").hexdigest()), r)
+
+
 class RotationTest(SecretCase):
     def test_sighup_reloads_a_file_value_and_keeps_the_placeholder(self):
         value_file = WORLD.path("api-key.txt")

@@ -76,6 +76,20 @@ TEST(ConnectionPlanTest, TlsGate) {
   ConnectionIdentity plain = Pinned("api.x.com");
   plain.tls_intercepted = false;
   EXPECT_FALSE(Only(ConnectionPlan(LoadSet({Spec("K", "v", {"api.x.com"})}), plain)).eligible);
+  // Its own host without TLS: no value, and no violation (the placeholder passes unchanged);
+  // the plan is inert then.
+  ConnectionPlan own(LoadSet({Spec("K", "v", {"api.x.com"})}), plain);
+  EXPECT_EQ(Only(own).action, ViolationAction::kPassthrough);
+  EXPECT_TRUE(own.inert());
+  // Another host over plain HTTP is a violation as ever; so is its own host unpinned.
+  ConnectionIdentity other = Pinned("evil.y.com");
+  other.tls_intercepted = false;
+  EXPECT_EQ(Only(ConnectionPlan(LoadSet({Spec("K", "v", {"api.x.com"})}), other)).action,
+            ViolationAction::kBlockAndLog);
+  ConnectionIdentity unpinned = plain;
+  unpinned.pinned_names.clear();
+  EXPECT_EQ(Only(ConnectionPlan(LoadSet({Spec("K", "v", {"api.x.com"})}), unpinned)).action,
+            ViolationAction::kBlockAndLog);
   SecretSpec opt_out = Spec("K", "v", {"api.x.com"});
   opt_out.require_tls_identity = false;
   EXPECT_TRUE(Only(ConnectionPlan(LoadSet({std::move(opt_out)}), plain)).eligible);
