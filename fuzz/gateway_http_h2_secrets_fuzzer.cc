@@ -63,8 +63,8 @@ class Events final : public h2::SecretEvents {
 
 // A passive decoder of one direction's HTTP/2 bytes (its own frame parser and HPACK inflater,
 // so it never answers, and a SETTINGS ACK or a GOAWAY cannot end it): records whether a header
-// value, or any stream's DATA joined up, holds the ineligible value. Fed malformed bytes (the
-// guest's may be anything) it stops and says so in `failed`.
+// value, any stream's DATA joined up, or the raw bytes hold the ineligible value. Fed malformed
+// bytes (the guest's may be anything) it stops and says so in `failed`.
 class Decoder {
  public:
   explicit Decoder(bool expect_preface) : need_preface_(expect_preface) {
@@ -81,6 +81,9 @@ class Decoder {
       return;
     }
     buf_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    // The raw bytes too: nghttp2 hands on a DATA frame's payload before the frame is complete,
+    // which the frame parser below would not see yet.
+    Data(-1, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     if (need_preface_) {
       static constexpr std::string_view kMagic = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
       if (buf_.size() < kMagic.size()) {
