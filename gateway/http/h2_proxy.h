@@ -52,8 +52,14 @@
 //   rule, and an agent learns nothing from it). A violation in the body or trailers resets the
 //   upstream stream with CANCEL (so the upstream never takes a truncated body as complete) and
 //   answers the guest the same 403 if no response head went to it yet, else RST_STREAM(CANCEL).
-//   Each refused stream is reported once through SecretGuard::Report, from outside nghttp2's
-//   callbacks (the reporter must still not destroy the proxy from inside it).
+//   Each stream refused for an ineligible placeholder is reported once through
+//   SecretGuard::Report, from outside nghttp2's callbacks (the reporter must still not destroy
+//   the proxy from inside it); the compressed-body refusal names no secret and is not reported
+//   (its summary still ends "secret_violation"). Memory: a body passing through an engine is
+//   staged as input (bounded by the windows, as above) and transformed in 4 KiB slices only
+//   while the stream's output queue is under output_budget, so a long value behind a short
+//   placeholder cannot blow the output up; the engines withhold less than the longest
+//   placeholder (requests) or value (responses) per stream.
 //
 // Thread affinity: one thread; no method may be called from inside a Delegate callback (the
 // callbacks run inside Feed*/Take*/On*Eof/Shutdown).

@@ -22,10 +22,10 @@ using testing::TestUpstream;
 
 class H2RelayTest : public ::testing::Test {
  protected:
-  H2RelayTest() {
+  void SetUp() override {
     pipes_ = std::make_unique<RelayPipes>(loop_.get(), 8 * 1024);
     relay_ = H2Relay::Create(pipes_->guest_end.get(), pipes_->up_end.get(), clock_, &rec_, &rec_,
-                             ExpectedAuthority{"api.example.test", 443, false})
+                             ExpectedAuthority{"api.example.test", 443, false}, guard_.get())
                  .value();
     client_ = std::make_unique<Endpoint>(pipes_->client.get());
     server_ = std::make_unique<Endpoint>(pipes_->server.get());
@@ -57,6 +57,7 @@ class H2RelayTest : public ::testing::Test {
     return done();
   }
 
+  std::unique_ptr<SecretGuard> guard_;  // set before SetUp by fixtures that want secrets
   FakeClock clock_;
   std::unique_ptr<EventLoop> loop_ = EventLoop::Create(clock_).value();
   RelayRecorder rec_;
@@ -122,8 +123,8 @@ TEST_F(H2RelayTest, BodiesCrossExactlyThroughSmallPipes) {
   req.body_size = 3 << 20;
   req.has_body = true;
   int32_t id = guest_.Submit(req);
-  ASSERT_TRUE(RunFor([&] { return guest_.Find(id) != nullptr && guest_.Find(id)->end_stream; },
-                     200000));
+  ASSERT_TRUE(
+      RunFor([&] { return guest_.Find(id) != nullptr && guest_.Find(id)->end_stream; }, 200000));
   const auto& up = upstream_.streams().begin()->second;
   EXPECT_EQ(up.body_bytes, 3u << 20);
   EXPECT_TRUE(up.pattern_ok);
@@ -146,10 +147,76 @@ TEST_F(H2RelayTest, ASlowUpstreamReaderStallsNothing) {
   int32_t id = guest_.Submit(req);
   RunFor([] { return false; }, 3000);
   upstream_consume_per_step_ = 4096;
-  ASSERT_TRUE(RunFor([&] { return guest_.Find(id) != nullptr && guest_.Find(id)->end_stream; },
-                     400000));
+  ASSERT_TRUE(
+      RunFor([&] { return guest_.Find(id) != nullptr && guest_.Find(id)->end_stream; }, 400000));
   EXPECT_EQ(upstream_.streams().begin()->second.body_bytes, 4u << 20);
   EXPECT_TRUE(upstream_.streams().begin()->second.pattern_ok);
+}
+
+// The relay with a SecretGuard: exchanges name the secrets substituted, and the one that
+// refused a stream.
+class H2RelaySecretsTest : public H2RelayTest, private SecretEvents {
+ protected:
+  void SetUp() override {
+    secrets::SecretsConfig config;
+    for (auto [env, host] :
+         {std::pair{"API_KEY", "api.example.test"}, std::pair{"OTHER", "other.example.test"}}) {
+      secrets::SecretSpec spec;
+      spec.env_var = env;
+      spec.placeholder = secrets::DefaultPlaceholder(env);
+      spec.allowed_hosts = {HostPattern::Parse(host).value()};
+      spec.source.kind = secrets::SecretSource::Kind::kInline;
+      spec.source.inline_value = secrets::SecretValue::Adopt(std::string("value-of-") + env);
+      config.specs.push_back(std::move(spec));
+    }
+    auto set = secrets::SecretSet::Load(
+                   config, [](const std::string&) { return std::nullopt; },
+                   [](const std::string&) -> Result<std::string> { return Status::Error("no"); })
+                   .value();
+    secrets::ConnectionIdentity id;
+    id.host = "api.example.test";
+    id.tls_intercepted = true;
+    id.pinned_names = {id.host};
+    guard_ = std::make_unique<SecretGuard>(set, id, static_cast<SecretEvents*>(this));
+    H2RelayTest::SetUp();
+  }
+  void OnSecretViolation(const secrets::Violation& v, const ViolationSite& site) override {
+    violations_.push_back(v.secret->spec.env_var + " " + std::string(site.path));
+  }
+  std::vector<std::string> violations_;
+};
+
+TEST_F(H2RelaySecretsTest, ExchangesNameInjectedAndBlockedSecrets) {
+  TestRequest good;
+  good.authority = "api.example.test";
+  good.headers = {{"authorization", "Bearer $MSB_API_KEY"}};
+  TestRequest bad;
+  bad.authority = "api.example.test";
+  bad.path = "/x?q=1";
+  bad.headers = {{"x-token", "$MSB_OTHER"}};
+  int32_t g = guest_.Submit(good);
+  int32_t b = guest_.Submit(bad);
+  ASSERT_TRUE(RunFor([&] {
+    return guest_.Find(g) != nullptr && guest_.Find(g)->closed && guest_.Find(b) != nullptr &&
+           guest_.Find(b)->closed && rec_.exchanges.size() == 2;
+  }));
+  EXPECT_EQ(upstream_.requests, 1);
+  EXPECT_EQ(upstream_.streams().begin()->second.Get("authorization"), "Bearer value-of-API_KEY");
+  EXPECT_EQ(guest_.Find(b)->Get(":status"), "403");
+  for (const HttpExchange& e : rec_.exchanges) {
+    if (e.path == "/x") {
+      EXPECT_EQ(e.refused, "secret_violation");
+      EXPECT_EQ(e.end, "refused");
+      EXPECT_EQ(e.blocked_secret, "OTHER");
+      EXPECT_EQ(e.status, 403);
+      EXPECT_TRUE(e.secrets_injected.empty());
+    } else {
+      EXPECT_EQ(e.refused, "");
+      EXPECT_EQ(e.blocked_secret, "");
+      EXPECT_EQ(e.secrets_injected, std::vector<std::string>{"API_KEY"});
+    }
+  }
+  EXPECT_EQ(violations_, std::vector<std::string>{"OTHER /x"});
 }
 
 }  // namespace

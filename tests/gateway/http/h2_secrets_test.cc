@@ -312,6 +312,9 @@ TEST_F(H2SecretsTest, BodySubstitutedAcrossManyDataFramesAndStreams) {
   EXPECT_EQ(h_->proxy->BufferedBytes(), 0u);
   EXPECT_TRUE(h_->guest_error.empty());
   EXPECT_TRUE(h_->upstream_error.empty());
+  // Flow control: the guest's connection window came back (all but what nghttp2 batches: a
+  // WINDOW_UPDATE goes out once half a window is due).
+  EXPECT_GT(nghttp2_session_get_remote_window_size(h_->guest.session()), (1 << 20) / 2);
 }
 
 TEST_F(H2SecretsTest, PlaceholderSplitAcrossTwoDataFrames) {
@@ -559,6 +562,8 @@ TEST_F(H2SecretsTest, LongValuesForShortPlaceholdersStayBounded) {
   EXPECT_TRUE(Upstream().end_stream);
   EXPECT_EQ(h_->guest.Find(id)->Get(":status"), "200");
   EXPECT_LE(h_->max_buffered, 65535 + 2 * limits.output_budget + 4 * 16393 + 4096 * 200);
+  // The guest got its window back (nghttp2 batches WINDOW_UPDATE until half a window is due).
+  EXPECT_GT(nghttp2_session_get_remote_window_size(h_->guest.session()), 65535 / 2);
 }
 
 TEST_F(H2SecretsTest, AnInertPlanChangesNothing) {
