@@ -199,7 +199,7 @@ class ViolationTest(SecretCase):
 
 
 class BodyTest(SecretCase):
-    def body_case(self, chunked):
+    def body_case(self, chunked, proto="--http1.1"):
         part = os.urandom(1 << 20)
         body = part + PLACEHOLDER.encode() + part
         src = WORLD.path("body.bin")
@@ -208,7 +208,7 @@ class BodyTest(SecretCase):
         want = part + VALUE.encode() + part
         cfg = config_file()
         extra = ["-H", "Transfer-Encoding: chunked"] if chunked else []
-        r = WORLD.run(["curl", "-sS", "--http1.1", "--data-binary", "@" + src] + extra +
+        r = WORLD.run(["curl", "-sS", proto, "--data-binary", "@" + src] + extra +
                       ["https://api.example.test/upload"],
                       flags=["--config", cfg, "--tls-upstream-ca-cert", CA, "--state-dir",
                              WORLD.path("state")], env=ENV)
@@ -222,6 +222,35 @@ class BodyTest(SecretCase):
 
     def test_chunked_body_is_substituted_exactly(self):
         self.body_case(chunked=True)
+
+    def test_http2_data_is_substituted_exactly_across_frames(self):
+        self.body_case(chunked=False, proto="--http2")
+
+    def test_http2_header_and_body_in_one_request(self):
+        cfg = config_file()
+        r = WORLD.run(["sh", "-c", 'curl -sS --http2 -H "Authorization: Bearer $API_KEY" '
+                       '--data-binary "{\\"key\\": \\"$API_KEY\\"}" '
+                       'https://api.example.test/upload'],
+                      flags=["--config", cfg, "--tls-upstream-ca-cert", CA, "--state-dir",
+                             WORLD.path("state")], env=ENV)
+        want = ('{"key": "%s"}' % VALUE).encode()
+        self.assertEqual(r.stdout.strip(), "%d %s" % (len(want), hashlib.sha256(want).hexdigest()),
+                         r)
+        got = WORLD.https_requests()
+        self.assertEqual(got[0]["proto"], "h2")
+        self.assertEqual(header_values(got[0], "authorization"), ["Bearer " + VALUE])
+        self.assertNoValue(r)
+
+    def test_json_escaped_placeholder_in_a_body_to_another_host_is_blocked(self):
+        cfg = config_file()
+        r = WORLD.run(["curl", "-sS", "-i", "--http1.1", "--data-binary",
+                       '{"k": "\\u0024MSB_API_KEY"}', "https://other.example.test/upload"],
+                      flags=["--config", cfg, "--tls-upstream-ca-cert", CA, "--state-dir",
+                             WORLD.path("state")], env=ENV)
+        self.assertIn("403", r.stdout.split("\n")[0], r)
+        self.assertEqual([(e["location"], e["form"]) for e in r.events("secret.violation")],
+                         [("body", "json_unescaped")], r)
+        self.assertEqual(WORLD.https_requests(), [])
 
     def test_gzip_body_with_a_placeholder_is_refused_and_without_one_is_byte_exact(self):
         cfg = config_file()
