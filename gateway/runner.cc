@@ -270,8 +270,40 @@ std::string TlsJson(const tls::InterceptContext* intercept) {
   return j.Finish();
 }
 
+// SecretsJson names the configured secrets for gateway.start: env var, allowed hosts, scopes
+// (never a value, never a source path).
+std::string SecretsJson(const SecretsRuntime* secrets) {
+  std::string out = "[";
+  if (secrets != nullptr) {
+    bool first = true;
+    for (const secrets::Secret& s : secrets->current()->secrets()) {
+      std::vector<std::string> hosts;
+      for (const HostPattern& h : s.spec.allowed_hosts) {
+        hosts.push_back(h.ToString());
+      }
+      std::vector<std::string> scopes;
+      const secrets::Injection& in = s.spec.injection;
+      for (auto [on, name] : {std::pair{in.headers, "headers"}, std::pair{in.basic_auth, "basic_auth"},
+                              std::pair{in.query, "query"}, std::pair{in.body, "body"}}) {
+        if (on) {
+          scopes.push_back(name);
+        }
+      }
+      JsonWriter j;
+      j.Str("env_var", s.spec.env_var)
+          .Raw("allowed_hosts", JsonStringArray(hosts))
+          .Raw("injection", JsonStringArray(scopes))
+          .Bool("require_tls_identity", s.spec.require_tls_identity);
+      out += (first ? "" : ",") + j.Finish();
+      first = false;
+    }
+  }
+  return out + "]";
+}
+
 void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
-               const DnsForwarder& dns, const tls::InterceptContext* intercept) {
+               const DnsForwarder& dns, const tls::InterceptContext* intercept,
+               const SecretsRuntime* secrets) {
   std::vector<std::string> rules;
   for (const policy::Rule& r : ev.policy().rules) {
     rules.push_back(policy::RuleToString(r));
@@ -288,7 +320,8 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
       .Str("default_ingress", policy::ActionName(ev.policy().default_ingress))
       .Raw("rules", JsonStringArray(rules))
       .Raw("nameservers", JsonStringArray(nameservers))
-      .Raw("tls", TlsJson(intercept));
+      .Raw("tls", TlsJson(intercept))
+      .Raw("secrets", SecretsJson(secrets));
   audit.Emit(std::move(rec));
 }
 
@@ -444,7 +477,7 @@ int ServeCommand(const CliConfig& c) {
     return Fail(st.message(), 1);
   }
   EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw.dns(),
-            setup.value().intercept.get());
+            setup.value().intercept.get(), setup.value().secrets.get());
   spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
   loop.Run();
   bool failed = gw.device_failed();
@@ -554,7 +587,7 @@ int RunCommand(const CliConfig& c) {
     return Fail(st.message(), 1);
   }
   EmitStart(*audit.value(), "run", *setup.value().evaluator, gw.dns(),
-            setup.value().intercept.get());
+            setup.value().intercept.get(), setup.value().secrets.get());
   if (Status st = child.value()->Release(); !st.ok()) {
     return Fail(st.message(), 1);
   }
