@@ -1,5 +1,6 @@
-// Small string helpers shared by the CLI and config parsers: edit distance for "did you mean",
-// strict decimal parsing (no exceptions, no sign, no leading zeros, no trailing junk).
+// Small string helpers shared across modules: edit distance for "did you mean", strict decimal
+// parsing (no exceptions, no sign, no leading zeros, no trailing junk), ASCII case-insensitive
+// comparison, hex digits, and trimming HTTP's optional whitespace.
 #pragma once
 
 #include <cstdint>
@@ -21,5 +22,14 @@ std::optional<std::string_view> Suggest(std::string_view word,
 
 // ParseUint parses decimal digits only, within [min, max].
 std::optional<uint64_t> ParseUint(std::string_view text, uint64_t min, uint64_t max);
+
+// EqualsIgnoreAsciiCase compares with A-Z folded to a-z (nothing else folded).
+bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b);
+
+// HexDigitValue is the value of an ASCII hex digit (either case), or -1.
+int HexDigitValue(char c);
+
+// TrimSpaceTab removes leading and trailing SP and HTAB (HTTP's OWS).
+std::string_view TrimSpaceTab(std::string_view s);
 
 }  // namespace msb

@@ -16,67 +16,14 @@
 #include "secrets/match.h"
 #include "secrets/request_rewriter.h"
 #include "secrets/secret_set.h"
+#include "fuzz/secrets_fuzz_plan.h"
 
 namespace {
 
 namespace s = msb::secrets;
 
-constexpr std::string_view kEligibleValue = "eligible-value";
-constexpr std::string_view kEligiblePlaceholder = "$MSB_ELIG";
-constexpr std::string_view kIneligibleValue = "INELIGIBLE-SECRET-VALUE-42";
-constexpr std::string_view kIneligiblePlaceholder = "$MSB_INEL";
+using namespace msb::secrets::fuzz;  // NOLINT: the shared plan and checks
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
-
-s::SecretSpec Spec(const char* env, std::string_view value, const char* host) {
-  s::SecretSpec spec;
-  spec.env_var = env;
-  spec.placeholder = s::DefaultPlaceholder(env);
-  spec.allowed_hosts.push_back(msb::HostPattern::Parse(host).value());
-  spec.injection = s::Injection{true, true, true, true};
-  spec.on_violation = s::ViolationAction::kBlock;
-  spec.source.kind = s::SecretSource::Kind::kInline;
-  spec.source.inline_value = s::SecretValue::Adopt(std::string(value));
-  return spec;
-}
-
-const s::ConnectionPlan& Plan() {
-  static const s::ConnectionPlan* plan = [] {
-    s::SecretsConfig config;
-    config.specs.push_back(Spec("ELIG", kEligibleValue, "api.example.com"));
-    config.specs.push_back(Spec("INEL", kIneligibleValue, "other.example.com"));
-    auto set = s::SecretSet::Load(
-        config, [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
-        [](const std::string&) -> msb::Result<std::string> { return msb::Status::Error("no"); });
-    Check(set.ok(), "test set loads");
-    s::ConnectionIdentity id;
-    id.host = "api.example.com";
-    id.tls_intercepted = true;
-    id.pinned_names = {"api.example.com"};
-    return new s::ConnectionPlan(set.value(), id);
-  }();
-  return *plan;
-}
-
-std::string ReplaceAll(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  while (true) {
-    size_t j = in.find(kEligiblePlaceholder, i);
-    if (j == std::string_view::npos) {
-      out.append(in.substr(i));
-      return out;
-    }
-    out.append(in.substr(i, j - i));
-    out.append(kEligibleValue);
-    i = j + kEligiblePlaceholder.size();
-  }
-}
 
 bool Holds(std::string_view text, std::string_view needle) {
   return text.find(needle) != std::string_view::npos;

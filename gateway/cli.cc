@@ -68,20 +68,8 @@ std::optional<stack::MacAddress> ParseMac(std::string_view v) {
     return std::nullopt;
   }
   for (size_t i = 0; i < 6; ++i) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') {
-        return c - '0';
-      }
-      if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-      }
-      if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-      }
-      return -1;
-    };
-    int hi = hex(v[i * 3]);
-    int lo = hex(v[i * 3 + 1]);
+    int hi = HexDigitValue(v[i * 3]);
+    int lo = HexDigitValue(v[i * 3 + 1]);
     if (hi < 0 || lo < 0 || (i < 5 && v[i * 3 + 2] != ':')) {
       return std::nullopt;
     }

@@ -1,22 +1,16 @@
 // ConnectionPlan: the per-connection eligibility gates and effective violation actions
 // (connection_plan.h has the rules; this file only evaluates them).
 #include "secrets/connection_plan.h"
+#include "base/strings.h"
 
 #include <algorithm>
 
 namespace msb::secrets {
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
-}
-
 bool Pinned(const ConnectionIdentity& id) {
   return std::any_of(id.pinned_names.begin(), id.pinned_names.end(),
-                     [&](const std::string& n) { return EqualsIgnoreCase(n, id.host); });
+                     [&](const std::string& n) { return EqualsIgnoreAsciiCase(n, id.host); });
 }
 
 // HostAndPinHold: gates 1 and 2 (the host is allowed, and the destination is tied to it).

@@ -4,21 +4,10 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace msb::secrets::internal {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -143,10 +132,10 @@ void StreamDecoder::Byte(char c, std::string* out) {
   pending_.push_back(c);
   bool invalid = false;
   if (decoding_ == Decoding::kPercent) {
-    if (HexValue(c) < 0) {
+    if (HexDigitValue(c) < 0) {
       invalid = true;
     } else if (pending_.size() == 3) {
-      out->push_back(static_cast<char>(HexValue(pending_[1]) * 16 + HexValue(pending_[2])));
+      out->push_back(static_cast<char>(HexDigitValue(pending_[1]) * 16 + HexDigitValue(pending_[2])));
       pending_.clear();
     }
   } else if (pending_.size() == 2) {
@@ -182,12 +171,12 @@ void StreamDecoder::Byte(char c, std::string* out) {
       default:
         invalid = true;
     }
-  } else if (HexValue(c) < 0) {
+  } else if (HexDigitValue(c) < 0) {
     invalid = true;
   } else if (pending_.size() == 6) {
     uint32_t cp = 0;
     for (size_t k = 2; k < 6; ++k) {
-      cp = cp * 16 + static_cast<uint32_t>(HexValue(pending_[k]));
+      cp = cp * 16 + static_cast<uint32_t>(HexDigitValue(pending_[k]));
     }
     if (cp >= 0xD800 && cp <= 0xDFFF) {
       invalid = true;  // a surrogate half is not a character on its own: keep it as written

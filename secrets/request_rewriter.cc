@@ -7,20 +7,12 @@
 #include <vector>
 
 #include "secrets/match.h"
+#include "base/strings.h"
 
 namespace msb::secrets {
 namespace {
 
 using internal::Decoding;
-
-char Lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
-}
 
 enum class Scope : uint8_t { kHeaders, kBasicAuth, kQuery };
 
@@ -36,12 +28,19 @@ bool Enabled(const Injection& inj, Scope scope) {
   return false;
 }
 
-// Substitute replaces eligible placeholders whose injection enables `scope`.
-bool Substitute(const ConnectionPlan& plan, Scope scope, std::string* text) {
+// Substitute replaces eligible placeholders whose injection enables `scope`, naming the secrets
+// it replaced in *injected (no placeholder holds another, so one found is one replaced).
+bool Substitute(const ConnectionPlan& plan, Scope scope, std::string* text,
+                std::vector<std::string>* injected) {
   std::vector<internal::Pattern> patterns;
   for (const ConnectionPlan::Entry& e : plan.entries()) {
     if (e.eligible && Enabled(e.secret->spec.injection, scope)) {
       patterns.push_back({e.secret->spec.placeholder, e.secret->value.Reveal()});
+      if (injected != nullptr && text->find(e.secret->spec.placeholder) != std::string::npos &&
+          std::find(injected->begin(), injected->end(), e.secret->spec.env_var) ==
+              injected->end()) {
+        injected->push_back(e.secret->spec.env_var);
+      }
     }
   }
   if (patterns.empty()) {
@@ -139,33 +138,35 @@ std::optional<Violation> Stricter(std::optional<Violation> a, std::optional<Viol
 }
 
 std::optional<Violation> RequestRewriter::RewriteHeader(std::string_view name, std::string* value,
-                                                        bool* substituted) {
+                                                        bool* substituted,
+                                                        std::vector<std::string>* injected) {
   *substituted = false;
   if (plan_.inert()) {
     return std::nullopt;
   }
   std::optional<Violation> violation = Detect(plan_, *value, Location::kHeader);
   constexpr std::string_view kBasic = "basic ";
-  if (EqualsIgnoreCase(name, "authorization") && value->size() > kBasic.size() &&
-      EqualsIgnoreCase(std::string_view(*value).substr(0, kBasic.size()), kBasic)) {
+  if (EqualsIgnoreAsciiCase(name, "authorization") && value->size() > kBasic.size() &&
+      EqualsIgnoreAsciiCase(std::string_view(*value).substr(0, kBasic.size()), kBasic)) {
     std::string credential;
     if (!internal::Base64Decode(std::string_view(*value).substr(kBasic.size()), &credential)) {
       return violation;  // not base64: left alone
     }
     violation = Stricter(
         violation, Detect(plan_, credential, Location::kBasicAuth, MatchForm::kBasicAuthDecoded));
-    if (Substitute(plan_, Scope::kBasicAuth, &credential)) {
+    if (Substitute(plan_, Scope::kBasicAuth, &credential, injected)) {
       *value = value->substr(0, kBasic.size()) + internal::Base64Encode(credential);
       *substituted = true;
     }
     std::fill(credential.begin(), credential.end(), '\0');
     return violation;
   }
-  *substituted = Substitute(plan_, Scope::kHeaders, value);
+  *substituted = Substitute(plan_, Scope::kHeaders, value, injected);
   return violation;
 }
 
-std::optional<Violation> RequestRewriter::RewriteTarget(std::string* target, bool* substituted) {
+std::optional<Violation> RequestRewriter::RewriteTarget(std::string* target, bool* substituted,
+                                                        std::vector<std::string>* injected) {
   *substituted = false;
   if (plan_.inert()) {
     return std::nullopt;
@@ -180,7 +181,7 @@ std::optional<Violation> RequestRewriter::RewriteTarget(std::string* target, boo
       violation = Detect(plan_, t, Location::kPath);
     }
     std::string query = target->substr(q + 1);
-    if (Substitute(plan_, Scope::kQuery, &query)) {
+    if (Substitute(plan_, Scope::kQuery, &query, injected)) {
       target->resize(q + 1);
       target->append(query);
       *substituted = true;

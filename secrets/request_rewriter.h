@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "secrets/connection_plan.h"
 
@@ -49,14 +50,17 @@ class RequestRewriter {
   explicit RequestRewriter(const ConnectionPlan& plan) : plan_(plan) {}
 
   // RewriteHeader substitutes in `*value` (the value of header `name`) and reports a violation
-  // found in it (before substitution). `*substituted` is set true when a value was inserted. A
+  // found in it (before substitution). `*substituted` is set true when a value was inserted, and
+  // the env vars of the secrets inserted are added to `*injected` (when given, once each). A
   // Basic credential that is not valid base64 is left alone (and scanned raw only).
   std::optional<Violation> RewriteHeader(std::string_view name, std::string* value,
-                                         bool* substituted);
+                                         bool* substituted,
+                                         std::vector<std::string>* injected = nullptr);
 
   // RewriteTarget substitutes in the query of `*target` (origin-form "/p?q", absolute-form, or an
   // HTTP/2 :path) and reports a violation found anywhere in it.
-  std::optional<Violation> RewriteTarget(std::string* target, bool* substituted);
+  std::optional<Violation> RewriteTarget(std::string* target, bool* substituted,
+                                         std::vector<std::string>* injected = nullptr);
 
  private:
   const ConnectionPlan& plan_;

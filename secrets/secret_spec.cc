@@ -14,16 +14,6 @@ namespace {
 constexpr std::array<std::string_view, 4> kActionNames = {"block", "block-and-log",
                                                           "block-and-terminate", "passthrough"};
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 }  // namespace
 
 std::string_view ViolationActionName(ViolationAction action) {
@@ -116,7 +106,7 @@ Result<SecretSpec> ParseSecretFlag(std::string_view text) {
   std::string_view hosts = text.substr(at + 1);
   while (!hosts.empty()) {
     const size_t comma = hosts.find(',');
-    std::string_view host = Trim(hosts.substr(0, comma));
+    std::string_view host = TrimSpaceTab(hosts.substr(0, comma));
     hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
     if (host.empty()) {
       continue;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gateway/http/h1_message.h"
+#include "base/strings.h"
 
 namespace msb::gateway::http {
 
@@ -17,12 +18,7 @@ struct ContentDecoder::State {
 };
 
 ContentDecoder::Coding ContentDecoder::CodingOf(std::string_view v) {
-  auto trim = [](std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-  };
-  v = trim(v);
+  v = TrimSpaceTab(v);
   if (v.empty() || EqualsIgnoreCase(v, "identity")) {
     return Coding::kIdentity;
   }

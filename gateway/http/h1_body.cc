@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "gateway/http/h1_chars.h"
+#include "base/strings.h"
 
 namespace msb::gateway::http {
 namespace {
@@ -22,16 +23,6 @@ constexpr std::array<std::string_view, 10> kForbiddenTrailers = {
     "keep-alive",     "upgrade",           "te",   "trailer",
     "expect",         "proxy-connection",
 };
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsWhitespace(static_cast<uint8_t>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && IsWhitespace(static_cast<uint8_t>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -231,7 +222,7 @@ H1Error BodyDecoder::FinishTrailers(std::string_view* detail) {
     std::string_view line = rest.substr(0, eol);
     rest.remove_prefix(eol + 2);
     size_t colon = line.find(':');
-    Header h{std::string(line.substr(0, colon)), std::string(Trim(line.substr(colon + 1)))};
+    Header h{std::string(line.substr(0, colon)), std::string(TrimSpaceTab(line.substr(colon + 1)))};
     for (std::string_view forbidden : kForbiddenTrailers) {
       if (EqualsIgnoreCase(h.name, forbidden)) {
         *detail = "framing or routing field in trailers";

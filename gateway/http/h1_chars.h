@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/strings.h"
+
 namespace msb::gateway::http {
 
 // tchar: "!#$%&'*+-.^_`|~" DIGIT ALPHA (field names, methods, tokens).
@@ -36,18 +38,7 @@ inline bool IsDigit(uint8_t c) {
 }
 
 // HexValue is the value of a hex digit, or -1.
-inline int HexValue(uint8_t c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
+inline int HexValue(uint8_t c) { return HexDigitValue(static_cast<char>(c)); }
 
 inline bool IsToken(std::string_view s) {
   if (s.empty()) {

@@ -1,5 +1,6 @@
 // HTTP/1.1 message model (h1_message.h): error names, the path view, small field helpers.
 #include "gateway/http/h1_message.h"
+#include "base/strings.h"
 
 #include <algorithm>
 #include <array>
@@ -38,10 +39,6 @@ constexpr std::array<std::string_view, 26> kErrorNames = {
 };
 static_assert(kErrorNames.size() == static_cast<size_t>(H1Error::kTruncated) + 1);
 
-char Lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 }  // namespace
 
 std::string_view H1ErrorName(H1Error error) {
@@ -50,8 +47,7 @@ std::string_view H1ErrorName(H1Error error) {
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
+  return EqualsIgnoreAsciiCase(a, b);
 }
 
 const Header* FindHeader(const std::vector<Header>& headers, std::string_view name) {

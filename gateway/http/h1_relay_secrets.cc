@@ -55,25 +55,12 @@ bool H1Relay::FilterRequestHead(RequestHead& head, Pending& p) {
   std::optional<secrets::Violation> found;
   for (Header& h : head.headers) {
     bool sub = false;
-    found = secrets::Stricter(found, rw.RewriteHeader(h.name, &h.value, &sub));
-    if (sub) {
-      for (const auto& e : secrets_->plan().entries()) {
-        // Which secret: the value now holds it, the placeholder is gone.
-        if (e.eligible && h.value.find(e.secret->value.Reveal()) != std::string::npos) {
-          AddUnique(&p.exchange.secrets_injected, e.secret->spec.env_var);
-        }
-      }
-    }
+    found = secrets::Stricter(
+        found, rw.RewriteHeader(h.name, &h.value, &sub, &p.exchange.secrets_injected));
   }
   bool target_sub = false;
-  found = secrets::Stricter(found, rw.RewriteTarget(&head.target, &target_sub));
-  if (target_sub) {
-    for (const auto& e : secrets_->plan().entries()) {
-      if (e.eligible && head.target.find(e.secret->value.Reveal()) != std::string::npos) {
-        AddUnique(&p.exchange.secrets_injected, e.secret->spec.env_var);
-      }
-    }
-  }
+  found = secrets::Stricter(
+      found, rw.RewriteTarget(&head.target, &target_sub, &p.exchange.secrets_injected));
   bool has_body = head.body != BodyKind::kNone;
   if (found && found->action != secrets::ViolationAction::kPassthrough) {
     BlockRequest(std::move(p), *found, "placeholder", has_body);

@@ -147,7 +147,6 @@ class H2Connection {
   void RespondBlocked(H2Stream* st, const std::string& reason);
   void NoteInjected(H2Stream* st, const std::string& env_var);
   // Names the eligible secrets whose placeholder `before` (the value of header `name`) holds.
-  void NoteHeaderInjections(H2Stream* st, std::string_view name, std::string_view before);
   void FlushReports();
 
   // Shared stream plumbing (h2_connection.cc).

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "gateway/http/h2_connection.h"
+#include "base/strings.h"
 
 namespace msb::gateway::http {
 namespace {
@@ -24,25 +25,6 @@ void Append(ByteQueue* q, const std::string& s) {
   q->Append(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
 
-char Lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return Lower(x) == Lower(y); });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // True when every content-encoding field lists only "identity" (or none is present): the
 // body's bytes are the bytes a placeholder would be written in.
 bool IdentityCoded(const std::vector<H2Header>& fields) {
@@ -53,8 +35,8 @@ bool IdentityCoded(const std::vector<H2Header>& fields) {
     std::string_view rest = f.value;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
-      std::string_view token = Trim(rest.substr(0, comma));
-      if (!token.empty() && !IEquals(token, "identity")) {
+      std::string_view token = TrimSpaceTab(rest.substr(0, comma));
+      if (!token.empty() && !EqualsIgnoreAsciiCase(token, "identity")) {
         return false;
       }
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
@@ -65,48 +47,6 @@ bool IdentityCoded(const std::vector<H2Header>& fields) {
 
 void EraseField(std::vector<H2Header>* fields, std::string_view name) {
   std::erase_if(*fields, [name](const H2Header& f) { return f.name == name; });
-}
-
-int Base64Digit(char c) {
-  if (c >= 'A' && c <= 'Z') {
-    return c - 'A';
-  }
-  if (c >= 'a' && c <= 'z') {
-    return c - 'a' + 26;
-  }
-  if (c >= '0' && c <= '9') {
-    return c - '0' + 52;
-  }
-  return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-// The decoded credential of `Basic <base64>`, only to name the secrets substituted in it (the
-// rewriter did the substitution); nullopt when the value is not that.
-std::optional<std::string> DecodeBasic(std::string_view value) {
-  value = Trim(value);
-  size_t sp = value.find(' ');
-  if (sp == std::string_view::npos || !IEquals(value.substr(0, sp), "basic")) {
-    return std::nullopt;
-  }
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : Trim(value.substr(sp + 1))) {
-    if (c == '=') {
-      break;
-    }
-    int d = Base64Digit(c);
-    if (d < 0) {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(d);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
 }
 
 // Header values may not carry control characters; an env var name is not checked for them.
@@ -128,29 +68,6 @@ void H2Connection::NoteInjected(H2Stream* st, const std::string& env_var) {
   }
 }
 
-void H2Connection::NoteHeaderInjections(H2Stream* st, std::string_view name,
-                                        std::string_view before) {
-  std::optional<std::string> basic;
-  bool decoded = false;
-  for (const secrets::ConnectionPlan::Entry& e : secrets_->plan().entries()) {
-    if (!e.eligible) {
-      continue;
-    }
-    const secrets::SecretSpec& spec = e.secret->spec;
-    bool hit = spec.injection.headers && before.find(spec.placeholder) != std::string_view::npos;
-    if (!hit && spec.injection.basic_auth && name == "authorization") {
-      if (!decoded) {
-        basic = DecodeBasic(before);
-        decoded = true;
-      }
-      hit = basic && basic->find(spec.placeholder) != std::string::npos;
-    }
-    if (hit) {
-      NoteInjected(st, spec.env_var);
-    }
-  }
-}
-
 bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* path_never_index) {
   secrets::RequestRewriter& rewriter = secrets_->rewriter();
   std::optional<secrets::Violation> found;
@@ -158,27 +75,18 @@ bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* p
     if (IsHopByHop(f)) {
       continue;  // never forwarded
     }
-    std::string before = f.value;
     bool substituted = false;
-    found = secrets::Stricter(found, rewriter.RewriteHeader(f.name, &f.value, &substituted));
+    found = secrets::Stricter(found, rewriter.RewriteHeader(f.name, &f.value, &substituted,
+                                                            &st->summary.secrets_injected));
     if (substituted) {
       f.never_index = true;  // HPACK "never indexed": no table along the way keeps the value
-      NoteHeaderInjections(st, f.name, before);
     }
   }
-  std::string before = head->path;
   bool substituted = false;
-  found = secrets::Stricter(found, rewriter.RewriteTarget(&head->path, &substituted));
+  found = secrets::Stricter(found, rewriter.RewriteTarget(&head->path, &substituted,
+                                                          &st->summary.secrets_injected));
   if (substituted) {
     *path_never_index = true;
-    std::string_view query =
-        std::string_view(before).substr(std::min(before.size(), before.find('?')));
-    for (const secrets::ConnectionPlan::Entry& e : secrets_->plan().entries()) {
-      if (e.eligible && e.secret->spec.injection.query &&
-          query.find(e.secret->spec.placeholder) != std::string_view::npos) {
-        NoteInjected(st, e.secret->spec.env_var);
-      }
-    }
   }
   if (found) {
     st->summary.secrets_injected.clear();  // nothing was sent
@@ -203,13 +111,12 @@ bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* p
 bool H2Connection::RewriteTrailers(H2Stream* st, std::vector<H2Header>* fields) {
   std::optional<secrets::Violation> found;
   for (H2Header& f : *fields) {
-    std::string before = f.value;
     bool substituted = false;
-    found = secrets::Stricter(found,
-                              secrets_->rewriter().RewriteHeader(f.name, &f.value, &substituted));
+    found = secrets::Stricter(found, secrets_->rewriter().RewriteHeader(
+                                         f.name, &f.value, &substituted,
+                                         &st->summary.secrets_injected));
     if (substituted) {
       f.never_index = true;
-      NoteHeaderInjections(st, f.name, before);
     }
   }
   if (found) {

@@ -78,14 +78,6 @@ class Handler(servers.Handler):
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
-        if path == "/headers":
-            body = json.dumps([list(h) for h in self.headers.items()]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
         if path == "/sse":
             q = parse_query(query)
             n, ms = int(q.get("n", "5")), int(q.get("ms", "200"))

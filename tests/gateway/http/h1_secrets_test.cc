@@ -13,6 +13,7 @@
 #include "gateway/http/h1_relay.h"
 #include "gateway/http/secret_guard.h"
 #include "relay_test_util.h"
+#include "tests/secrets/test_util.h"
 
 namespace msb::gateway::http {
 namespace {
@@ -37,18 +38,6 @@ class Events final : public SecretEvents {
   std::vector<std::string> reports;
 };
 
-secrets::SecretSpec Spec(const std::string& env, const std::string& host, const std::string& value,
-                         secrets::Injection injection) {
-  secrets::SecretSpec spec;
-  spec.env_var = env;
-  spec.placeholder = secrets::DefaultPlaceholder(env);
-  spec.allowed_hosts = {HostPattern::Parse(host).value()};
-  spec.injection = injection;
-  spec.source.kind = secrets::SecretSource::Kind::kInline;
-  spec.source.inline_value = secrets::SecretValue::Adopt(std::string(value));
-  return spec;
-}
-
 std::string Gzip(const std::string& in) {
   z_stream z{};
   deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
@@ -67,8 +56,9 @@ class H1SecretsTest : public ::testing::Test {
  protected:
   void Make(secrets::Injection injection = {}, size_t capacity = 16 * 1024) {
     secrets::SecretsConfig config;
-    config.specs.push_back(Spec("API_KEY", kHost, kValue, injection));
-    config.specs.push_back(Spec("OTHER", "other.example.test", kOther, injection));
+    config.specs.push_back(secrets::testing::Spec("API_KEY", kValue, {kHost}, injection));
+    config.specs.push_back(
+        secrets::testing::Spec("OTHER", kOther, {"other.example.test"}, injection));
     auto set = secrets::SecretSet::Load(
         config, [](const std::string&) { return std::nullopt; },
         [](const std::string& p) -> Result<std::string> { return Status::Error(p); });
