@@ -384,6 +384,11 @@ void H1Relay::EmitRequestBody(std::span<const uint8_t> data) {
   }
   if (held_head_) {
     held_body_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (held_body_.size() > 2 * kMaxHeldBody) {
+      // Values much longer than their placeholders grew the body past what is held: the rest
+      // goes re-chunked (a compressed body is never rewritten, so it cannot get here).
+      ReleaseHeldAsChunked();
+    }
   } else if (request_chunked_) {
     AppendChunk(data, &up_out_);
   } else {

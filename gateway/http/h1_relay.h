@@ -151,6 +151,7 @@ class H1Relay final : public Relay {
   void OnRequestBodySecrets(std::span<const uint8_t> data);
   bool FinishRequestBodySecrets();
   void FailRequestBody(const secrets::Violation* v, std::string_view why);
+  void ReleaseHeldAsChunked();
   void ResetRequestBodyState();
   void FilterResponseHead(ResponseHead& head);
   void EmitResponseBody(std::span<const uint8_t> data);

@@ -229,6 +229,30 @@ bool H1Relay::FinishRequestBodySecrets() {
   return true;
 }
 
+void H1Relay::ReleaseHeldAsChunked() {
+  RequestHead head = std::move(*held_head_);
+  held_head_.reset();
+  std::erase_if(head.headers,
+                [](const Header& h) { return EqualsIgnoreCase(h.name, "content-length"); });
+  head.headers.push_back({"Transfer-Encoding", "chunked"});
+  size_t before = up_out_.size();
+  if (!AppendRequestHead(head, &up_out_) ||
+      !responses_.ExpectResponseTo(head.method, head.is_upgrade)) {
+    up_out_.resize(before);
+    Pending p = std::move(pending_.back());
+    pending_.pop_back();
+    ResetRequestBodyState();
+    drop_body_ = true;
+    Refuse(Refusal::kBadRequest, "unserializable_request", p.exchange.authority,
+           p.exchange.method, p.exchange.path);
+    return;
+  }
+  request_chunked_ = true;
+  AppendChunk(Bytes(held_body_), &up_out_);
+  held_body_.clear();
+  held_body_.shrink_to_fit();
+}
+
 void H1Relay::FailRequestBody(const secrets::Violation* v, std::string_view why) {
   if (pending_.empty()) {
     return;

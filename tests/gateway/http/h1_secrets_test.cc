@@ -54,9 +54,10 @@ std::string Gzip(const std::string& in) {
 
 class H1SecretsTest : public ::testing::Test {
  protected:
-  void Make(secrets::Injection injection = {}, size_t capacity = 16 * 1024) {
+  void Make(secrets::Injection injection = {}, size_t capacity = 16 * 1024,
+            const std::string& value = kValue) {
     secrets::SecretsConfig config;
-    config.specs.push_back(secrets::testing::Spec("API_KEY", kValue, {kHost}, injection));
+    config.specs.push_back(secrets::testing::Spec("API_KEY", value, {kHost}, injection));
     config.specs.push_back(
         secrets::testing::Spec("OTHER", kOther, {"other.example.test"}, injection));
     auto set = secrets::SecretSet::Load(
@@ -217,6 +218,22 @@ TEST_F(H1SecretsTest, ALongContentLengthBodyIsReChunked) {
   EXPECT_NE(server_->received.find("Transfer-Encoding: chunked"), std::string::npos);
   EXPECT_EQ(server_->received.find("Content-Length"), std::string::npos);
   EXPECT_TRUE(ServerBody() == part + kValue + part);
+}
+
+TEST_F(H1SecretsTest, AHeldBodyThatGrowsPastTheCapIsReleasedAsChunked) {
+  std::string value(2000, 'v');  // 12-byte placeholder -> 2000-byte value
+  Make(secrets::Injection{true, true, false, true}, 64 * 1024, value);
+  std::string body, want;
+  while (body.size() < (200u << 10)) {  // grows to ~30 MiB: past the 8 MiB it may hold
+    body += "$MSB_API_KEY;";
+    want += value + ";";
+  }
+  guest_->Send("POST /grow HTTP/1.1\r\nHost: api.example.test\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body);
+  Run([&] { return server_->received.ends_with("0\r\n\r\n"); });
+  EXPECT_NE(server_->received.find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_EQ(server_->received.find("Content-Length"), std::string::npos);
+  EXPECT_TRUE(ServerBody() == want);
 }
 
 TEST_F(H1SecretsTest, AViolationInAHeldBodyIsRefusedWithNothingUpstream) {
