@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
@@ -33,84 +32,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from harness import SERVER, World, sh  # noqa: E402
 import pki  # noqa: E402
-
-NAME = "api.example.test"
-GIB = 1 << 30
-
-
-def proc_cpu(pid):
-    """utime + stime of a process and its threads, seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_rss(pid, key="VmRSS"):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
-def children(pid):
-    out = [pid]
-    try:
-        for c in open("/proc/%d/task/%d/children" % (pid, pid)).read().split():
-            out += children(int(c))
-    except OSError:
-        pass
-    return out
-
-
-class Setup:
-    """One way for a client to reach the server. run(cmd) runs a client command through it;
-    proxy_pids() are the processes whose CPU and memory count as the interceptor's."""
-
-    def __init__(self, name, prefix, ca, pids=None):
-        self.name = name
-        self.prefix = prefix
-        self.ca = ca
-        self.pids = pids or (lambda: [])
-
-    def run(self, cmd, timeout=600):
-        return subprocess.run(self.prefix + cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def start_nginx(world, certs, root):
-    conf = os.path.join(world.tmp, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""
-daemon off; master_process off; worker_processes 1; pid %(tmp)s/nginx.pid;
-error_log %(tmp)s/nginx.err warn;
-events { worker_connections 4096; }
-http {
-  access_log off; keepalive_requests 1000000; keepalive_timeout 300;
-  client_max_body_size 0; client_body_buffer_size 256k; client_body_temp_path %(tmp)s;
-  proxy_temp_path %(tmp)s; fastcgi_temp_path %(tmp)s; uwsgi_temp_path %(tmp)s;
-  scgi_temp_path %(tmp)s;
-  server {
-    listen %(ip)s:443 ssl http2 backlog=4096;
-    ssl_certificate %(certs)s/default.pem; ssl_certificate_key %(certs)s/default.key;
-    ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:s:10m;
-    root %(root)s;
-    # The whole body is read (buffered to a temporary file) before the answer: an early 200
-    # would make proxies reset the upload.
-    location /upload { proxy_pass http://127.0.0.1:8099; }
-  }
-  server { listen 127.0.0.1:8099; location / { return 200 "ok\\n"; } }
-}
-""" % {"tmp": world.tmp, "ip": SERVER, "certs": certs, "root": root})
-    n = ["ip", "netns", "exec", world.inet]
-    p = subprocess.Popen(n + ["nginx", "-c", conf], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    world._pids.append(p)
-    for _ in range(100):
-        if subprocess.run(n + ["curl", "-sk", "-o", "/dev/null", "https://%s/1k" % SERVER]
-                          ).returncode == 0:
-            return
-        time.sleep(0.1)
-    raise RuntimeError("nginx did not start: " + open(os.path.join(world.tmp, "nginx.err")).read())
+sys.path.insert(0, HERE)
+from tls_world import (GIB, NAME, SMALL_PARENT, Setup, children, curl_time,  # noqa: E402
+                       fresh, gateway_cpu_and_rss, guest_dir, h2load, proc_cpu, proc_rss,
+                       start_nginx)
 
 
 def client_namespace(world):
@@ -204,35 +129,6 @@ dns_nameservers 198.51.100.53
     return p, ca
 
 
-def curl_time(setup, args, timeout=600):
-    r = setup.run(["curl", "-sS", "--http1.1", "-H", "Expect:", "--cacert", setup.ca, "--resolve", "%s:443:%s" % (NAME, SERVER),
-                   "-o", "/dev/null", "-w", "%{time_total} %{size_download} %{size_upload}"]
-                  + args, timeout=timeout)
-    if r.returncode != 0:
-        raise RuntimeError("%s: curl failed: %s" % (setup.name, r.stderr[-300:]))
-    t, down, up = r.stdout.split()
-    return float(t), int(down), int(float(up))
-
-
-def h2load(setup, n, c, m, h1, close=False):
-    """Requests per second for `n` requests of 1 KiB over `c` connections (h2: `m` streams
-    each). `close`: one request per connection (HTTP/1.1 "Connection: close"; h2load
-    reconnects), i.e. new connections per second. h2load does not verify certificates, which
-    costs every setup the same; it sends the name as SNI, so every interceptor sees one."""
-    args = ["h2load", "-n", str(n), "-c", str(c), "-m", str(m)]
-    if h1:
-        args.append("--h1")
-    if close:
-        args += ["-H", "Connection: close"]
-    r = setup.run(args + ["https://%s/1k" % NAME], timeout=600)
-    m_ok = re.search(r"requests: .* (\d+) succeeded", r.stdout)
-    m_rate = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", r.stdout)
-    if not m_ok or not m_rate or int(m_ok.group(1)) < n * 0.99:
-        raise RuntimeError("%s: h2load failed: %s %s" % (setup.name, r.stdout[-600:],
-                                                          r.stderr[-300:]))
-    return float(m_rate.group(1))
-
-
 LATENCY = r"""
 import socket, ssl, sys, time
 host, ca, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -269,22 +165,6 @@ def latency(setup, n):
     return float(p50), float(p99)
 
 
-def gateway_cpu_and_rss(audit):
-    """The gateway's CPU seconds and peak RSS MiB for its last run (the audit log is removed
-    before each measured run)."""
-    out = (None, None)
-    for line in open(audit):
-        e = json.loads(line)
-        if e["event"] == "gateway.stop":
-            out = ((e["cpu_user_ms"] + e["cpu_sys_ms"]) / 1000, e.get("max_rss_kb", 0) / 1024)
-    return out
-
-
-def fresh(path):
-    if os.path.exists(path):
-        os.unlink(path)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
@@ -306,7 +186,7 @@ def main():
             f.write(b"x" * 1024)
         with open(os.path.join(root, "bulk"), "wb") as f:
             f.truncate(args.bulk_mib << 20)  # sparse: the page cache serves zeros
-        upload = os.path.join(world.tmp, "upload.bin")
+        upload = os.path.join(guest_dir(world), "upload.bin")  # world.tmp: not for the guest
         with open(upload, "wb") as f:
             f.truncate(256 << 20)
         start_nginx(world, certs, root)
@@ -323,9 +203,13 @@ def main():
                       "198.51.100.53", "--max-connections", "65536", "--audit-log", audit, "--"]
                 # The guest trusts the gateway's CA through the bundle `run` installs; curl's
                 # --cacert must name that bundle too.
-                setups.append(Setup("gateway", gw, "/etc/ssl/certs/ca-certificates.crt"))
+                # Under a small shell: its peak RSS (max_rss_kb) would otherwise be this
+                # process's (tls_world.SMALL_PARENT).
+                setups.append(Setup("gateway", SMALL_PARENT + gw,
+                                    "/etc/ssl/certs/ca-certificates.crt"))
                 if args.jumbo:
-                    setups.append(Setup("gateway mtu 65520", gw[:2] + ["--mtu", "65520"] + gw[2:],
+                    setups.append(Setup("gateway mtu 65520",
+                                        SMALL_PARENT + gw[:2] + ["--mtu", "65520"] + gw[2:],
                                         "/etc/ssl/certs/ca-certificates.crt"))
             if "mitmproxy" in want:
                 mp, mca = start_mitmproxy(world, test_ca)
@@ -350,7 +234,8 @@ def main():
                     p = subprocess.Popen(s.prefix + ["sleep", "3"], stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL)
                     time.sleep(2)
-                    res[(s.name, "idle RSS MiB")].append(proc_rss(p.pid))
+                    gw_pid = children(p.pid)[1]  # the gateway, under SMALL_PARENT's shell
+                    res[(s.name, "idle RSS MiB")].append(proc_rss(gw_pid))
                     p.wait()
             for rnd in range(args.rounds):
                 for s in setups:
