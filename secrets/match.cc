@@ -3,6 +3,7 @@
 #include "secrets/match.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/strings.h"
 
@@ -55,6 +56,16 @@ Replacer::Replacer(std::vector<Pattern> patterns) {
     first_[static_cast<uint8_t>(p.from[0])] = true;
     max_len_ = std::max(max_len_, p.from.size());
   }
+  int distinct = 0;
+  for (int c = 0; c < 256; ++c) {
+    if (first_[static_cast<size_t>(c)]) {
+      ++distinct;
+      only_first_ = c;
+    }
+  }
+  if (distinct != 1) {
+    only_first_ = -1;
+  }
 }
 
 size_t Replacer::Process(std::string_view in, bool final, std::string* out,
@@ -63,7 +74,15 @@ size_t Replacer::Process(std::string_view in, bool final, std::string* out,
   size_t emit_from = 0;
   const size_t n = in.size();
   while (i < n) {
-    if (!first_[static_cast<uint8_t>(in[i])]) {
+    if (only_first_ >= 0) {
+      // The common case (every placeholder starts with '$'): jump to the next candidate.
+      const void* hit = std::memchr(in.data() + i, only_first_, n - i);
+      if (hit == nullptr) {
+        i = n;
+        break;
+      }
+      i = static_cast<size_t>(static_cast<const char*>(hit) - in.data());
+    } else if (!first_[static_cast<uint8_t>(in[i])]) {
       ++i;
       continue;
     }
@@ -109,8 +128,22 @@ void StreamDecoder::Feed(std::string_view in, std::string* out) {
     out->append(in);
     return;
   }
-  for (char c : in) {
-    Byte(c, out);
+  const char esc = decoding_ == Decoding::kPercent ? '%' : '\\';
+  size_t i = 0;
+  while (i < in.size()) {
+    if (pending_.empty()) {
+      // Bytes up to the next escape decode to themselves: copied in one piece.
+      const void* hit = std::memchr(in.data() + i, esc, in.size() - i);
+      size_t next = hit == nullptr ? in.size()
+                                   : static_cast<size_t>(static_cast<const char*>(hit) - in.data());
+      out->append(in.substr(i, next - i));
+      i = next;
+      if (i == in.size()) {
+        break;
+      }
+    }
+    Byte(in[i], out);
+    ++i;
   }
 }
 

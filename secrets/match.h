@@ -38,6 +38,7 @@ class Replacer {
  private:
   std::vector<Pattern> patterns_;
   std::array<bool, 256> first_{};
+  int only_first_ = -1;  // the one first byte every pattern starts with (memchr), or -1
   size_t max_len_ = 0;
 };
 

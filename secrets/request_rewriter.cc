@@ -34,11 +34,12 @@ bool Substitute(const ConnectionPlan& plan, Scope scope, std::string* text,
                 std::vector<std::string>* injected) {
   std::vector<internal::Pattern> patterns;
   for (const ConnectionPlan::Entry& e : plan.entries()) {
-    if (e.eligible && Enabled(e.secret->spec.injection, scope)) {
+    // Only placeholders the text holds: most header values hold none, and then nothing is built.
+    if (e.eligible && Enabled(e.secret->spec.injection, scope) &&
+        text->find(e.secret->spec.placeholder) != std::string::npos) {
       patterns.push_back({e.secret->spec.placeholder, e.secret->value.Reveal()});
-      if (injected != nullptr && text->find(e.secret->spec.placeholder) != std::string::npos &&
-          std::find(injected->begin(), injected->end(), e.secret->spec.env_var) ==
-              injected->end()) {
+      if (injected != nullptr && std::find(injected->begin(), injected->end(),
+                                           e.secret->spec.env_var) == injected->end()) {
         injected->push_back(e.secret->spec.env_var);
       }
     }

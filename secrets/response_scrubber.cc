@@ -18,6 +18,14 @@ bool ResponseScrubber::ScrubHeader(std::string* value) const {
   if (replacer_.empty()) {
     return false;
   }
+  // Most header values hold no value at all: a find per secret costs no allocation.
+  bool any = false;
+  for (const Secret& s : set_->secrets()) {
+    any = any || value->find(s.value.Reveal()) != std::string::npos;
+  }
+  if (!any) {
+    return false;
+  }
   size_t replaced = 0;
   std::string out = replacer_.ReplaceAll(*value, &replaced);
   if (replaced == 0) {

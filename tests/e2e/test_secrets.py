@@ -339,6 +339,36 @@ class PlainHttpTest(SecretCase):
             len(b"not http $MSB_API_KEY"), h.sha256(b"not http $MSB_API_KEY").hexdigest()), r)
 
 
+class IsolationTest(SecretCase):
+    def test_cmd_finds_the_value_nowhere(self):
+        value_file = WORLD.path("iso-key.txt")
+        with open(value_file, "w") as f:
+            f.write("file-VALUE-77341\n")
+        cfg = config_file({"source": {"kind": "file", "path": value_file}})
+        probe = r"""
+import glob, os, sys
+found = []
+for path in glob.glob("/proc/*/environ") + glob.glob("/proc/*/cmdline") + glob.glob(
+        "/proc/*/mem") + [sys.argv[1], sys.argv[2]]:
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        continue
+    # The values reach this probe reversed, so its own argv does not hold them.
+    for v in (b"14377-EULAV-elif"[::-1], sys.argv[3][::-1].encode()):
+        if v in data:
+            found.append(path)
+print("env", os.environ.get("API_KEY"))
+print("found", found)
+"""
+        r = WORLD.run([PYTHON, "-c", probe, value_file, cfg, VALUE[::-1]],
+                      flags=["--config", cfg, "--tls-upstream-ca-cert", CA, "--state-dir",
+                             WORLD.path("state"), "--secret", "OTHER_KEY@api.example.test"],
+                      env=dict(ENV, OTHER_KEY=VALUE))
+        self.assertIn("env " + PLACEHOLDER, r.stdout, r)
+        self.assertIn("found []", r.stdout, r)
+
+
 class RotationTest(SecretCase):
     def test_sighup_reloads_a_file_value_and_keeps_the_placeholder(self):
         value_file = WORLD.path("api-key.txt")
