@@ -64,7 +64,9 @@ std::optional<Violation> BodyRewriter::Feed(std::span<const uint8_t> in, std::st
   std::vector<bool> found(needles_.size(), false);
   for (size_t f = 0; f < searchers_.size(); ++f) {
     std::fill(found.begin(), found.end(), false);
-    searchers_[f].Feed(bytes, &found);
+    // searchers_[0] is the raw one: the decoded searchers need not search again what decodes
+    // to itself.
+    searchers_[f].Feed(bytes, &found, /*interior_seen=*/f != 0);
     for (size_t k = 0; k < found.size(); ++k) {
       found_[f * needles_.size() + k] = found[k];
     }

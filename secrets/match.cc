@@ -258,9 +258,32 @@ void StreamSearcher::Search(std::vector<bool>* found) {
   }
 }
 
-void StreamSearcher::Feed(std::string_view in, std::vector<bool>* found) {
-  decoder_.Feed(in, &tail_);
-  Search(found);
+bool StreamDecoder::DecodesToItself(std::string_view in) const {
+  if (decoding_ == Decoding::kRaw) {
+    return true;
+  }
+  const char esc = decoding_ == Decoding::kPercent ? '%' : '\\';
+  return pending_.empty() && std::memchr(in.data(), esc, in.size()) == nullptr;
+}
+
+void StreamSearcher::Feed(std::string_view in, std::vector<bool>* found, bool interior_seen) {
+  const size_t keep = max_len_ > 0 ? max_len_ - 1 : 0;
+  if (max_len_ == 0 || in.size() < 2 * max_len_ || !decoder_.DecodesToItself(in)) {
+    decoder_.Feed(in, &tail_);
+    Search(found);
+    return;
+  }
+  // The piece is its own decoded form. Matches that start in the kept tail end within its
+  // first `keep` bytes; matches inside it are found in place (or were, by the raw searcher).
+  tail_.append(in.substr(0, keep));
+  for (size_t k = 0; k < needles_.size(); ++k) {
+    if (!needles_[k].empty() &&
+        (tail_.find(needles_[k]) != std::string::npos ||
+         (!interior_seen && in.find(needles_[k]) != std::string_view::npos))) {
+      (*found)[k] = true;
+    }
+  }
+  tail_.assign(in.substr(in.size() - keep));
 }
 
 void StreamSearcher::Finish(std::vector<bool>* found) {

@@ -53,6 +53,9 @@ class StreamDecoder {
   explicit StreamDecoder(Decoding decoding) : decoding_(decoding) {}
   void Feed(std::string_view in, std::string* out);
   void Finish(std::string* out);
+  Decoding decoding() const { return decoding_; }
+  // Nothing pending and `in` has no escape: `in` decodes to itself.
+  bool DecodesToItself(std::string_view in) const;
 
  private:
   void Byte(char c, std::string* out);
@@ -64,11 +67,13 @@ std::string Decode(Decoding decoding, std::string_view in);
 
 // StreamSearcher finds needles in the decoded form of a stream, across Feed calls: it keeps the
 // last (longest needle - 1) decoded bytes. Feed/Finish set found[k] for each needle k that occurs
-// in the stream (occurrences may be reported more than once).
+// in the stream (occurrences may be reported more than once). A piece that decodes to itself is
+// searched in place (no copy); with `interior_seen` the caller says another searcher already
+// searched those same bytes raw, so only matches that reach back into earlier bytes are looked for.
 class StreamSearcher {
  public:
   StreamSearcher(Decoding decoding, std::vector<std::string_view> needles);
-  void Feed(std::string_view in, std::vector<bool>* found);
+  void Feed(std::string_view in, std::vector<bool>* found, bool interior_seen = false);
   void Finish(std::vector<bool>* found);
   size_t held() const { return tail_.size(); }
 
