@@ -79,17 +79,7 @@ std::optional<Violation> BodyRewriter::Feed(std::span<const uint8_t> in, std::st
     out->append(bytes);
     return std::nullopt;
   }
-  size_t replaced = 0;
-  if (held_.empty()) {
-    size_t consumed = replacer_.Process(bytes, /*final=*/false, out, &replaced);
-    held_.assign(bytes.substr(consumed));
-  } else {
-    std::string buf = std::move(held_);
-    buf.append(bytes);
-    size_t consumed = replacer_.Process(buf, /*final=*/false, out, &replaced);
-    held_.assign(std::string_view(buf).substr(consumed));
-  }
-  substituted_ = substituted_ || replaced > 0;
+  substituted_ = replacer_.Stream(bytes, /*final=*/false, &held_, out) > 0 || substituted_;
   return std::nullopt;
 }
 

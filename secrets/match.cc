@@ -2,6 +2,8 @@
 // here is written so a stream split anywhere gives the result of processing it in one piece.
 #include "secrets/match.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -114,6 +116,22 @@ size_t Replacer::Process(std::string_view in, bool final, std::string* out,
   }
   out->append(in.substr(emit_from, i - emit_from));
   return i;
+}
+
+size_t Replacer::Stream(std::string_view in, bool final, std::string* held,
+                       std::string* out) const {
+  size_t replaced = 0;
+  if (held->empty()) {
+    size_t consumed = Process(in, final, out, &replaced);
+    held->assign(in.substr(consumed));
+    return replaced;
+  }
+  std::string buf = std::move(*held);
+  buf.append(in);
+  size_t consumed = Process(buf, final, out, &replaced);
+  held->assign(std::string_view(buf).substr(consumed));
+  OPENSSL_cleanse(buf.data(), buf.size());
+  return replaced;
 }
 
 std::string Replacer::ReplaceAll(std::string_view in, size_t* replaced) const {

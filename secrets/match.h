@@ -34,6 +34,10 @@ class Replacer {
 
   size_t Process(std::string_view in, bool final, std::string* out, size_t* replaced) const;
   std::string ReplaceAll(std::string_view in, size_t* replaced) const;
+  // Stream processes the next piece of a stream whose undecided bytes so far are *held (kept
+  // between calls; `final` flushes them). Held bytes may be the start of a secret value, so every
+  // copy of them is wiped once used. Returns how many replacements it made.
+  size_t Stream(std::string_view in, bool final, std::string* held, std::string* out) const;
 
  private:
   std::vector<Pattern> patterns_;

@@ -42,18 +42,7 @@ void ResponseScrubber::Feed(std::span<const uint8_t> in, std::string* out) {
     out->append(bytes);
     return;
   }
-  size_t replaced = 0;
-  if (held_.empty()) {
-    size_t consumed = replacer_.Process(bytes, /*final=*/false, out, &replaced);
-    held_.assign(bytes.substr(consumed));
-  } else {
-    std::string buf = std::move(held_);
-    buf.append(bytes);
-    size_t consumed = replacer_.Process(buf, /*final=*/false, out, &replaced);
-    held_.assign(std::string_view(buf).substr(consumed));
-    OPENSSL_cleanse(buf.data(), buf.size());  // it may hold the start of a value
-  }
-  scrubbed_ = scrubbed_ || replaced > 0;
+  scrubbed_ = replacer_.Stream(bytes, /*final=*/false, &held_, out) > 0 || scrubbed_;
 }
 
 void ResponseScrubber::Finish(std::string* out) {

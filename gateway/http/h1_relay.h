@@ -152,6 +152,9 @@ class H1Relay final : public Relay {
   bool FinishRequestBodySecrets();
   void FailRequestBody(const secrets::Violation* v, std::string_view why);
   void ReleaseHeldAsChunked();
+  // SendHeldHead serialises a held request's head; false (and the request refused) when it
+  // cannot be written.
+  bool SendHeldHead(const RequestHead& head);
   void ResetRequestBodyState();
   void FilterResponseHead(ResponseHead& head);
   void EmitResponseBody(std::span<const uint8_t> data);

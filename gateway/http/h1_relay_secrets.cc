@@ -211,14 +211,7 @@ bool H1Relay::FinishRequestBodySecrets() {
         h.value = std::to_string(held_body_.size());
       }
     }
-    size_t before = up_out_.size();
-    if (!AppendRequestHead(head, &up_out_) ||
-        !responses_.ExpectResponseTo(head.method, head.is_upgrade)) {
-      up_out_.resize(before);
-      Pending p = std::move(pending_.back());
-      pending_.pop_back();
-      Refuse(Refusal::kBadRequest, "unserializable_request", p.exchange.authority,
-             p.exchange.method, p.exchange.path);
+    if (!SendHeldHead(head)) {
       return false;
     }
     up_out_ += held_body_;
@@ -229,22 +222,29 @@ bool H1Relay::FinishRequestBodySecrets() {
   return true;
 }
 
+bool H1Relay::SendHeldHead(const RequestHead& head) {
+  size_t before = up_out_.size();
+  if (AppendRequestHead(head, &up_out_) &&
+      responses_.ExpectResponseTo(head.method, head.is_upgrade)) {
+    return true;
+  }
+  up_out_.resize(before);
+  Pending p = std::move(pending_.back());
+  pending_.pop_back();
+  ResetRequestBodyState();
+  drop_body_ = in_request_body_;  // the rest of its body, if any, is read and dropped
+  Refuse(Refusal::kBadRequest, "unserializable_request", p.exchange.authority, p.exchange.method,
+         p.exchange.path);
+  return false;
+}
+
 void H1Relay::ReleaseHeldAsChunked() {
   RequestHead head = std::move(*held_head_);
   held_head_.reset();
   std::erase_if(head.headers,
                 [](const Header& h) { return EqualsIgnoreCase(h.name, "content-length"); });
   head.headers.push_back({"Transfer-Encoding", "chunked"});
-  size_t before = up_out_.size();
-  if (!AppendRequestHead(head, &up_out_) ||
-      !responses_.ExpectResponseTo(head.method, head.is_upgrade)) {
-    up_out_.resize(before);
-    Pending p = std::move(pending_.back());
-    pending_.pop_back();
-    ResetRequestBodyState();
-    drop_body_ = true;
-    Refuse(Refusal::kBadRequest, "unserializable_request", p.exchange.authority,
-           p.exchange.method, p.exchange.path);
+  if (!SendHeldHead(head)) {
     return;
   }
   request_chunked_ = true;
