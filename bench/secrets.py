@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ import pki  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, NAME, Setup, cleanup, curl_time, fresh,  # noqa: E402
                        SMALL_PARENT, gateway_cpu_and_rss, guest_dir, h2load,
-                       start_nginx)
+                       print_results, start_nginx)
 
 VALUE = "sk-bench-" + "0123456789abcdefghijklmnopqrstu"  # 40 bytes
 PLACEHOLDER = "$MSB_API_KEY"
@@ -240,30 +239,7 @@ def main():
     if float(load_start.split()[0]) > 0.5 or float(load_end.split()[0]) > 0.5:
         print("NOTE: the load average shows other work shared the CPUs during this run.")
     print()
-    names = [s.name for s in setups]
-    print("| metric | " + " | ".join(names) + " |")
-    print("|---|" + "---|" * len(names))
-    for m in metrics:
-        cells = []
-        for n in names:
-            v = res[(n, m)]
-            if not v:
-                cells.append("-")
-                continue
-            med = statistics.median(v)
-            base = res[("none", m)]
-            ratio = ""
-            if n != "none" and base and m not in no_ratio:
-                ratio = " (%.2fx)" % (med / statistics.median(base))
-            cells.append(("%.3g" % med) + ratio)
-        print("| %s | %s |" % (m, " | ".join(cells)))
-    print()
-    for c in checks:
-        print("check: " + c)
-    for f in failures:
-        print("failed: " + f)
-    print()
-    print("raw: " + json.dumps({"%s %s" % k: [round(x, 3) for x in v] for k, v in res.items()}))
+    print_results(res, [s.name for s in setups], metrics, "none", no_ratio, failures, checks)
 
 
 if __name__ == "__main__":

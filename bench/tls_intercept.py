@@ -18,12 +18,10 @@ connection), a Python client over one keep-alive connection (latency percentiles
 Prints Markdown tables of medians and ratios to direct.
 """
 import argparse
-import json
 import os
 import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -35,7 +33,7 @@ import pki  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, NAME, SMALL_PARENT, Setup, children, curl_time,  # noqa: E402
                        fresh, gateway_cpu_and_rss, guest_dir, h2load, proc_cpu, proc_rss,
-                       start_nginx)
+                       print_results, start_nginx)
 
 
 def client_namespace(world):
@@ -304,29 +302,8 @@ def main():
               platform.node(), os.cpu_count(), platform.release(), time.strftime("%Y-%m-%d"),
               args.rounds, args.bulk_mib, args.requests))
     print()
-    names = [s.name for s in setups]
-    print("| metric | " + " | ".join(names) + " |")
-    print("|---|" + "---|" * len(names))
-    for m in metrics:
-        cells = []
-        for n in names:
-            v = res[(n, m)]
-            if not v:
-                cells.append("-")
-                continue
-            med = statistics.median(v)
-            base = res.get(("direct", m))
-            ratio = ""
-            if n != "direct" and base and m not in ("CPU s/GiB", "CPU ms/conn", "idle RSS MiB",
-                                                    "peak RSS MiB"):
-                ratio = " (%.2fx)" % (med / statistics.median(base))
-            cells.append(("%.3g" % med) + ratio)
-        print("| %s | %s |" % (m, " | ".join(cells)))
-    print()
-    for f in failures:
-        print("failed: " + f)
-    print()
-    print("raw: " + json.dumps({"%s %s" % k: [round(x, 3) for x in v] for k, v in res.items()}))
+    print_results(res, [s.name for s in setups], metrics, "direct",
+                  ("CPU s/GiB", "CPU ms/conn", "idle RSS MiB", "peak RSS MiB"), failures)
 
 
 if __name__ == "__main__":

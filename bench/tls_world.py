@@ -3,6 +3,7 @@ test world's internet namespace, the clients (curl, h2load) run through a Setup,
 own CPU and memory figures from its audit log."""
 import json
 import os
+import statistics
 import re
 import subprocess
 import sys
@@ -172,3 +173,32 @@ def cleanup(world):
 # max_rss_kb) across fork and exec, so a gateway started straight from a large benchmark process
 # would report that process's peak as its own.
 SMALL_PARENT = ["/bin/sh", "-c", '"$@"; rc=$?; exit $rc', "sh"]
+
+
+def print_results(res, names, metrics, baseline, no_ratio, failures, checks=()):
+    """The bench's table (medians, and the ratio to `baseline` for metrics not in `no_ratio`),
+    then the checks, the failures and the raw samples."""
+    print("| metric | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for m in metrics:
+        cells = []
+        for n in names:
+            v = res.get((n, m))
+            if not v:
+                cells.append("-")
+                continue
+            med = statistics.median(v)
+            base = res.get((baseline, m))
+            ratio = ""
+            if n != baseline and base and m not in no_ratio:
+                ratio = " (%.2fx)" % (med / statistics.median(base))
+            cells.append(("%.3g" % med) + ratio)
+        print("| %s | %s |" % (m, " | ".join(cells)))
+    print()
+    for c in checks:
+        print("check: " + c)
+    for f in failures:
+        print("failed: " + f)
+    print()
+    print("raw: " + json.dumps({"%s %s" % k: [round(x, 3) for x in v] for k, v in res.items()}))
+
