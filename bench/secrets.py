@@ -35,12 +35,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from harness import DNS1, SERVER, World  # noqa: E402
-import pki  # noqa: E402
+from harness import DNS1, World  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, NAME, Setup, cleanup, curl_time, fresh,  # noqa: E402
                        SMALL_PARENT, gateway_cpu_and_rss, guest_dir, h2load,
-                       print_results, start_nginx)
+                       make_site, print_results, start_nginx)
 
 VALUE = "sk-bench-" + "0123456789abcdefghijklmnopqrstu"  # 40 bytes
 PLACEHOLDER = "$MSB_API_KEY"
@@ -89,12 +88,7 @@ def main():
     assert len(VALUE) == 40
     with World(args.gateway) as world, contextlib.ExitStack() as stack:
         stack.callback(cleanup, world)
-        certs = os.path.join(world.tmp, "pki")
-        test_ca = pki.build(certs, [NAME], [SERVER])
-        root = os.path.join(world.tmp, "www")
-        os.makedirs(root)
-        with open(os.path.join(root, "1k"), "wb") as f:
-            f.write(b"x" * 1024)
+        certs, test_ca, root = make_site(world)
         # Pseudo-random bytes (a '$' every 256 bytes on average, so the body scanner sees
         # candidate starts all along), not zeros; written and hashed 1 MiB at a time: this
         # process's peak RSS would otherwise show in the gateway's max_rss_kb (Linux carries the

@@ -29,11 +29,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from harness import SERVER, World, sh  # noqa: E402
-import pki  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, NAME, SMALL_PARENT, Setup, children, curl_time,  # noqa: E402
                        fresh, gateway_cpu_and_rss, guest_dir, h2load, proc_cpu, proc_rss,
-                       print_results, start_nginx)
+                       make_site, print_results, start_nginx)
 
 
 def client_namespace(world):
@@ -176,12 +175,7 @@ def main():
     args = ap.parse_args()
     want = args.only.split(",")
     with World(args.gateway) as world:
-        certs = os.path.join(world.tmp, "pki")
-        test_ca = pki.build(certs, [NAME], [SERVER])
-        root = os.path.join(world.tmp, "www")
-        os.makedirs(root)
-        with open(os.path.join(root, "1k"), "wb") as f:
-            f.write(b"x" * 1024)
+        certs, test_ca, root = make_site(world)
         with open(os.path.join(root, "bulk"), "wb") as f:
             f.truncate(args.bulk_mib << 20)  # sparse: the page cache serves zeros
         upload = os.path.join(guest_dir(world), "upload.bin")  # world.tmp: not for the guest

@@ -56,6 +56,19 @@ class Setup:
         return subprocess.run(self.prefix + cmd, capture_output=True, text=True, timeout=timeout)
 
 
+def make_site(world):
+    """The test PKI for NAME and SERVER and nginx's document root with its 1 KiB file; returns
+    (certs dir, test CA path, root)."""
+    import pki  # tests/e2e: on the path above
+    certs = os.path.join(world.tmp, "pki")
+    test_ca = pki.build(certs, [NAME], [SERVER])
+    root = os.path.join(world.tmp, "www")
+    os.makedirs(root)
+    with open(os.path.join(root, "1k"), "wb") as f:
+        f.write(b"x" * 1024)
+    return certs, test_ca, root
+
+
 def start_nginx(world, certs, root):
     conf = os.path.join(world.tmp, "nginx.conf")
     with open(conf, "w") as f:

@@ -3,6 +3,8 @@
 // may still become a placeholder, and detection decodes each form incrementally.
 #include "secrets/body_rewriter.h"
 
+#include <algorithm>
+
 namespace msb::secrets {
 
 BodyRewriter::BodyRewriter(const ConnectionPlan& plan) : plan_(plan) {
@@ -14,6 +16,7 @@ BodyRewriter::BodyRewriter(const ConnectionPlan& plan) : plan_(plan) {
     }
     if (e.eligible) {
       patterns.push_back({e.secret->spec.placeholder, e.secret->value.Reveal()});
+      replaced_secrets_.push_back(e.secret);
     } else if (e.action == ViolationAction::kPassthrough) {
       continue;
     }
@@ -21,6 +24,7 @@ BodyRewriter::BodyRewriter(const ConnectionPlan& plan) : plan_(plan) {
     needles.push_back(e.secret->spec.placeholder);
   }
   replacer_ = internal::Replacer(std::move(patterns));
+  hits_.assign(replaced_secrets_.size(), false);
   active_ = !needles_.empty();
   if (active_) {
     for (internal::Decoding d :
@@ -79,7 +83,7 @@ std::optional<Violation> BodyRewriter::Feed(std::span<const uint8_t> in, std::st
     out->append(bytes);
     return std::nullopt;
   }
-  substituted_ = replacer_.Stream(bytes, /*final=*/false, &held_, out) > 0 || substituted_;
+  substituted_ = replacer_.Stream(bytes, /*final=*/false, &held_, out, &hits_) > 0 || substituted_;
   return std::nullopt;
 }
 
@@ -103,10 +107,19 @@ std::optional<Violation> BodyRewriter::Finish(std::string* out) {
     return violation_;
   }
   size_t replaced = 0;
-  replacer_.Process(held_, /*final=*/true, out, &replaced);
+  replacer_.Process(held_, /*final=*/true, out, &replaced, &hits_);
   held_.clear();
   substituted_ = substituted_ || replaced > 0;
   return std::nullopt;
+}
+
+void BodyRewriter::AddInjected(std::vector<std::string>* names) const {
+  for (size_t i = 0; i < replaced_secrets_.size(); ++i) {
+    const std::string& name = replaced_secrets_[i]->spec.env_var;
+    if (hits_[i] && std::find(names->begin(), names->end(), name) == names->end()) {
+      names->push_back(name);
+    }
+  }
 }
 
 }  // namespace msb::secrets

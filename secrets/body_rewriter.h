@@ -36,6 +36,8 @@ class BodyRewriter {
 
   // Some eligible placeholder was replaced so far.
   bool substituted() const { return substituted_; }
+  // AddInjected adds the env vars of the secrets replaced so far to *names (once each).
+  void AddInjected(std::vector<std::string>* names) const;
   // ContainsEligiblePlaceholder: for bodies the gateway cannot rewrite (a Content-Encoding other
   // than identity): scan only. True once an eligible body-scope placeholder was seen in any form.
   bool saw_eligible() const { return saw_eligible_; }
@@ -48,6 +50,8 @@ class BodyRewriter {
   std::optional<Violation> violation_;
   std::string held_;             // raw bytes withheld from the output (< longest body placeholder)
   internal::Replacer replacer_;  // eligible body-scope placeholder -> value
+  std::vector<const Secret*> replaced_secrets_;  // replacer_'s patterns, in order
+  std::vector<bool> hits_;                       // which of them were replaced
   // Needles searched for in every form: ineligible body-scope placeholders (violations) and
   // eligible ones (saw_eligible). Each searcher keeps its own decoded tail (< longest needle), so
   // a match split across Feed calls, even inside an escape, is found.

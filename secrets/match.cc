@@ -50,11 +50,13 @@ int Base64Value(char c) {
 }  // namespace
 
 Replacer::Replacer(std::vector<Pattern> patterns) {
-  for (const Pattern& p : patterns) {
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    const Pattern& p = patterns[i];
     if (p.from.empty()) {
       continue;  // an empty pattern would match everywhere; callers never pass one
     }
     patterns_.push_back(p);
+    index_.push_back(i);
     first_[static_cast<uint8_t>(p.from[0])] = true;
     max_len_ = std::max(max_len_, p.from.size());
   }
@@ -70,8 +72,8 @@ Replacer::Replacer(std::vector<Pattern> patterns) {
   }
 }
 
-size_t Replacer::Process(std::string_view in, bool final, std::string* out,
-                         size_t* replaced) const {
+size_t Replacer::Process(std::string_view in, bool final, std::string* out, size_t* replaced,
+                         std::vector<bool>* hits) const {
   size_t i = 0;
   size_t emit_from = 0;
   const size_t n = in.size();
@@ -107,6 +109,9 @@ size_t Replacer::Process(std::string_view in, bool final, std::string* out,
     if (best != nullptr) {
       out->append(in.substr(emit_from, i - emit_from));
       out->append(best->to);
+      if (hits != nullptr) {
+        (*hits)[index_[static_cast<size_t>(best - patterns_.data())]] = true;
+      }
       i += best->from.size();
       emit_from = i;
       ++*replaced;
@@ -118,17 +123,17 @@ size_t Replacer::Process(std::string_view in, bool final, std::string* out,
   return i;
 }
 
-size_t Replacer::Stream(std::string_view in, bool final, std::string* held,
-                       std::string* out) const {
+size_t Replacer::Stream(std::string_view in, bool final, std::string* held, std::string* out,
+                        std::vector<bool>* hits) const {
   size_t replaced = 0;
   if (held->empty()) {
-    size_t consumed = Process(in, final, out, &replaced);
+    size_t consumed = Process(in, final, out, &replaced, hits);
     held->assign(in.substr(consumed));
     return replaced;
   }
   std::string buf = std::move(*held);
   buf.append(in);
-  size_t consumed = Process(buf, final, out, &replaced);
+  size_t consumed = Process(buf, final, out, &replaced, hits);
   held->assign(std::string_view(buf).substr(consumed));
   OPENSSL_cleanse(buf.data(), buf.size());
   return replaced;
@@ -186,7 +191,8 @@ void StreamDecoder::Byte(char c, std::string* out) {
     if (HexDigitValue(c) < 0) {
       invalid = true;
     } else if (pending_.size() == 3) {
-      out->push_back(static_cast<char>(HexDigitValue(pending_[1]) * 16 + HexDigitValue(pending_[2])));
+      out->push_back(
+          static_cast<char>(HexDigitValue(pending_[1]) * 16 + HexDigitValue(pending_[2])));
       pending_.clear();
     }
   } else if (pending_.size() == 2) {

@@ -32,15 +32,19 @@ class Replacer {
   bool empty() const { return patterns_.empty(); }
   size_t max_len() const { return max_len_; }
 
-  size_t Process(std::string_view in, bool final, std::string* out, size_t* replaced) const;
+  // `hits` (when given, sized like the pattern list passed in) marks each pattern replaced.
+  size_t Process(std::string_view in, bool final, std::string* out, size_t* replaced,
+                 std::vector<bool>* hits = nullptr) const;
   std::string ReplaceAll(std::string_view in, size_t* replaced) const;
   // Stream processes the next piece of a stream whose undecided bytes so far are *held (kept
   // between calls; `final` flushes them). Held bytes may be the start of a secret value, so every
   // copy of them is wiped once used. Returns how many replacements it made.
-  size_t Stream(std::string_view in, bool final, std::string* held, std::string* out) const;
+  size_t Stream(std::string_view in, bool final, std::string* held, std::string* out,
+                std::vector<bool>* hits = nullptr) const;
 
  private:
   std::vector<Pattern> patterns_;
+  std::vector<size_t> index_;  // patterns_[i] is the index_[i]-th pattern passed in
   std::array<bool, 256> first_{};
   int only_first_ = -1;  // the one first byte every pattern starts with (memchr), or -1
   size_t max_len_ = 0;

@@ -8,6 +8,14 @@
 
 namespace msb::gateway::http {
 
+std::string_view AuthorityHost(std::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    size_t end = authority.find(']');
+    return authority.substr(0, end == std::string_view::npos ? authority.size() : end + 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
 bool AuthorityMatches(std::string_view authority, const ExpectedAuthority& expected) {
   std::string_view host = authority;
   std::optional<std::string_view> port;

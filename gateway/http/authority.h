@@ -22,4 +22,8 @@ struct ExpectedAuthority {
 // name, and a port, when given, is the dialled one. A malformed authority never matches.
 bool AuthorityMatches(std::string_view authority, const ExpectedAuthority& expected);
 
+// AuthorityHost is the host part of "host", "host:port" or "[v6]:port" (brackets kept), as
+// written.
+std::string_view AuthorityHost(std::string_view authority);
+
 }  // namespace msb::gateway::http

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstring>
 
-#include "gateway/http/h1_message.h"
 #include "base/strings.h"
 
 namespace msb::gateway::http {
@@ -17,18 +16,31 @@ struct ContentDecoder::State {
   Coding coding;
 };
 
+bool ContentDecoder::IsIdentity(std::string_view content_encoding) {
+  std::string_view rest = content_encoding;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view token = TrimSpaceTab(rest.substr(0, comma));
+    if (!token.empty() && !EqualsIgnoreAsciiCase(token, "identity")) {
+      return false;
+    }
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return true;
+}
+
 ContentDecoder::Coding ContentDecoder::CodingOf(std::string_view v) {
   v = TrimSpaceTab(v);
-  if (v.empty() || EqualsIgnoreCase(v, "identity")) {
+  if (IsIdentity(v)) {
     return Coding::kIdentity;
   }
   if (v.find(',') != std::string_view::npos) {
     return Coding::kUnsupported;  // a chain of codings
   }
-  if (EqualsIgnoreCase(v, "gzip") || EqualsIgnoreCase(v, "x-gzip")) {
+  if (EqualsIgnoreAsciiCase(v, "gzip") || EqualsIgnoreAsciiCase(v, "x-gzip")) {
     return Coding::kGzip;
   }
-  if (EqualsIgnoreCase(v, "deflate")) {
+  if (EqualsIgnoreAsciiCase(v, "deflate")) {
     return Coding::kDeflate;
   }
   return Coding::kUnsupported;
@@ -44,7 +56,9 @@ ContentDecoder::ContentDecoder(Coding coding) : state_(std::make_unique<State>()
   }
 }
 
-ContentDecoder::~ContentDecoder() { inflateEnd(&state_->z); }
+ContentDecoder::~ContentDecoder() {
+  inflateEnd(&state_->z);
+}
 
 bool ContentDecoder::Feed(std::span<const uint8_t> in, const Sink& sink) {
   if (failed_) {
@@ -97,7 +111,8 @@ bool ContentDecoder::Feed(std::span<const uint8_t> in, const Sink& sink) {
     int rc = inflate(&z, Z_NO_FLUSH);
     size_t n = out.size() - z.avail_out;
     if (n == 0 || (rc != Z_OK && rc != Z_STREAM_END)) {
-      if (rc == Z_STREAM_END) ended_ = true;
+      if (rc == Z_STREAM_END)
+        ended_ = true;
       break;
     }
     decoded_ += n;
@@ -106,7 +121,8 @@ bool ContentDecoder::Feed(std::span<const uint8_t> in, const Sink& sink) {
       return false;
     }
     sink({out.data(), n});
-    if (rc == Z_STREAM_END) ended_ = true;
+    if (rc == Z_STREAM_END)
+      ended_ = true;
   }
   return true;
 }

@@ -21,6 +21,8 @@ class ContentDecoder {
   enum class Coding : uint8_t { kIdentity, kGzip, kDeflate, kUnsupported };
   // CodingOf parses a Content-Encoding value ("" = no header).
   static Coding CodingOf(std::string_view content_encoding);
+  // IsIdentity: the value lists no coding but "identity" (or none at all).
+  static bool IsIdentity(std::string_view content_encoding);
 
   // For kGzip / kDeflate only.
   explicit ContentDecoder(Coding coding);

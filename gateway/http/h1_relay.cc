@@ -34,9 +34,9 @@ H1Relay::H1Relay(ByteStream* guest, ByteStream* upstream, const Clock& clock,
   last_activity_ = clock_.Now();
 }
 
-std::unique_ptr<H1Relay> H1Relay::Plain(ByteStream* guest, ByteStream* upstream,
-                                        const Clock& clock, RelayObserver* observer,
-                                        ExchangeObserver* exchanges, GuardFactory guard_for) {
+std::unique_ptr<H1Relay> H1Relay::Plain(ByteStream* guest, ByteStream* upstream, const Clock& clock,
+                                        RelayObserver* observer, ExchangeObserver* exchanges,
+                                        GuardFactory guard_for) {
   auto relay = std::make_unique<H1Relay>(guest, upstream, clock, observer, exchanges,
                                          ExpectedAuthority{}, nullptr);
   relay->guard_for_ = std::move(guard_for);
@@ -230,8 +230,8 @@ void H1Relay::FeedResponses() {
 
 void H1Relay::SpliceTunnel() {
   bool moved = false;
-  for (auto [from, to, counter] : {std::tuple{guest_, upstream_, &bytes_up_},
-                                   std::tuple{upstream_, guest_, &bytes_down_}}) {
+  for (auto [from, to, counter] :
+       {std::tuple{guest_, upstream_, &bytes_up_}, std::tuple{upstream_, guest_, &bytes_down_}}) {
     while (from->ReadableBytes() > 0) {
       size_t space = to->WriteSpace();
       if (space == 0) {
@@ -329,13 +329,7 @@ void H1Relay::OnRequestHead(RequestHead&& head) {
   ResetRequestBodyState();
   if (guard_for_) {
     // Plain HTTP: this request's own host decides (the previous request's body is complete).
-    std::string_view host = head.authority;
-    if (!host.empty() && host.front() == '[') {
-      host = host.substr(0, host.find(']') + 1);
-    } else {
-      host = host.substr(0, host.find(':'));
-    }
-    plain_guard_ = guard_for_(host);
+    plain_guard_ = guard_for_(AuthorityHost(head.authority));
     secrets_ = plain_guard_.get();
     if (secrets_ != nullptr && secrets_->plan().any_eligible() && !plain_scrubber_) {
       plain_scrubber_.emplace(secrets_->plan().shared_set());
@@ -353,8 +347,8 @@ void H1Relay::OnRequestHead(RequestHead&& head) {
     return;
   }
   size_t before = up_out_.size();
-  if (!AppendRequestHead(head, &up_out_) || !responses_.ExpectResponseTo(head.method,
-                                                                         head.is_upgrade)) {
+  if (!AppendRequestHead(head, &up_out_) ||
+      !responses_.ExpectResponseTo(head.method, head.is_upgrade)) {
     up_out_.resize(before);
     ResetRequestBodyState();
     in_request_body_ = false;
@@ -472,9 +466,8 @@ void H1Relay::EmitResponseBody(std::span<const uint8_t> data) {
       // FilterResponseHead) with the held part as the first chunk.
       ResponseHead head = std::move(*held_response_);
       held_response_.reset();
-      std::erase_if(head.headers, [](const Header& h) {
-        return EqualsIgnoreCase(h.name, "content-length");
-      });
+      std::erase_if(head.headers,
+                    [](const Header& h) { return EqualsIgnoreCase(h.name, "content-length"); });
       head.headers.push_back({"Transfer-Encoding", "chunked"});
       if (!AppendResponseHead(head, &down_out_)) {
         bad_response_ = true;
@@ -482,7 +475,8 @@ void H1Relay::EmitResponseBody(std::span<const uint8_t> data) {
       }
       response_chunked_ = true;
       AppendChunk({reinterpret_cast<const uint8_t*>(held_response_body_.data()),
-                   held_response_body_.size()}, &down_out_);
+                   held_response_body_.size()},
+                  &down_out_);
       held_response_body_.clear();
       held_response_body_.shrink_to_fit();
     }
@@ -547,8 +541,8 @@ void H1Relay::EmitRefusalResponse() {
     deferred_refusal_.reset();
   }
   if (refusal_ == Refusal::kSecretBlocked) {
-    down_out_ += SimpleResponse(403, "Forbidden", refusal_text_, {{"x-msb-blocked",
-                                                                    refusal_header_}});
+    down_out_ +=
+        SimpleResponse(403, "Forbidden", refusal_text_, {{"x-msb-blocked", refusal_header_}});
     return;
   }
   down_out_ += refusal_ == Refusal::kMisdirected

@@ -47,8 +47,8 @@ namespace msb::gateway::http {
 class H1Relay final : public Relay {
  public:
   static constexpr size_t kMaxPending = 64 * 1024;  // serialised bytes waiting for one side
-  static constexpr uint64_t kMaxHeldBody = 4 * 1024 * 1024;      // request, secrets only
-  static constexpr uint64_t kMaxHeldResponse = 1024 * 1024;      // response, secrets only
+  static constexpr uint64_t kMaxHeldBody = 4 * 1024 * 1024;  // request, secrets only
+  static constexpr uint64_t kMaxHeldResponse = 1024 * 1024;  // response, secrets only
 
   // Every pointer is borrowed and must outlive the relay. `guest` and `upstream` are plaintext
   // streams (the TLS layers); the relay installs itself as their handler. `secrets` may be null.
@@ -60,9 +60,9 @@ class H1Relay final : public Relay {
   // relay keeps each guard until the next request; responses are scrubbed once some secret was
   // eligible on the connection.
   using GuardFactory = std::function<std::unique_ptr<SecretGuard>(std::string_view host)>;
-  static std::unique_ptr<H1Relay> Plain(ByteStream* guest, ByteStream* upstream,
-                                        const Clock& clock, RelayObserver* observer,
-                                        ExchangeObserver* exchanges, GuardFactory guard_for);
+  static std::unique_ptr<H1Relay> Plain(ByteStream* guest, ByteStream* upstream, const Clock& clock,
+                                        RelayObserver* observer, ExchangeObserver* exchanges,
+                                        GuardFactory guard_for);
   ~H1Relay() override;
   H1Relay(const H1Relay&) = delete;
   H1Relay& operator=(const H1Relay&) = delete;
@@ -167,8 +167,8 @@ class H1Relay final : public Relay {
   ExchangeObserver* exchanges_;
   ExpectedAuthority expected_;
   SecretGuard* secrets_;
-  GuardFactory guard_for_;                   // plain HTTP only
-  std::unique_ptr<SecretGuard> plain_guard_;  // plain HTTP: the current request's
+  GuardFactory guard_for_;                                   // plain HTTP only
+  std::unique_ptr<SecretGuard> plain_guard_;                 // plain HTTP: the current request's
   std::optional<secrets::ResponseScrubber> plain_scrubber_;  // plain HTTP, once one was eligible
   // The scrubber responses go through (null: none).
   secrets::ResponseScrubber* Scrubber() {
@@ -183,7 +183,7 @@ class H1Relay final : public Relay {
   ResponseEvents response_events_{this};
   H1Parser requests_{H1Parser::Kind::kRequest, &request_events_};
   H1Parser responses_{H1Parser::Kind::kResponse, &response_events_};
-  std::string up_out_;    // serialised for the upstream, from up_off_ on unsent
+  std::string up_out_;  // serialised for the upstream, from up_off_ on unsent
   size_t up_off_ = 0;
   std::string down_out_;  // serialised for the guest
   size_t down_off_ = 0;
@@ -195,7 +195,7 @@ class H1Relay final : public Relay {
   std::vector<Header> response_trailers_;
   Refusal refusal_ = Refusal::kNone;
   std::string refusal_text_;
-  std::string refusal_header_;  // kSecretBlocked: the x-msb-blocked value
+  std::string refusal_header_;                    // kSecretBlocked: the x-msb-blocked value
   std::optional<HttpExchange> deferred_refusal_;  // reported after the earlier exchanges
   bool refusal_sent_ = false;
   bool requests_over_ = false;   // no more requests will be read (close, EOF, refusal, tunnel)
@@ -216,7 +216,6 @@ class H1Relay final : public Relay {
   std::unique_ptr<ContentDecoder> body_decoder_;  // a compressed body: scanned, sent as is
   std::optional<RequestHead> held_head_;  // holding a Content-Length body to rewrite its length
   std::string held_body_;
-  std::vector<std::string> body_secrets_;  // eligible body-scope env vars (for the exchange)
   // Secrets: the response in progress.
   bool scrub_body_ = false;
   std::optional<ResponseHead> held_response_;

@@ -14,21 +14,6 @@ std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-void AddUnique(std::vector<std::string>* names, const std::string& name) {
-  if (std::find(names->begin(), names->end(), name) == names->end()) {
-    names->push_back(name);
-  }
-}
-
-std::string HostOf(std::string_view authority) {
-  if (!authority.empty() && authority.front() == '[') {
-    size_t end = authority.find(']');
-    return std::string(authority.substr(0, end == std::string_view::npos ? authority.size()
-                                                                           : end + 1));
-  }
-  return std::string(authority.substr(0, authority.find(':')));
-}
-
 // BlockedText is the x-msb-blocked value and the 403 body: which secret, and why (the same words
 // as the HTTP/2 relay's). Names and fixed words only, never a value.
 std::string BlockedText(const secrets::Violation* v, std::string_view why, std::string_view host) {
@@ -81,11 +66,6 @@ bool H1Relay::FilterRequestHead(RequestHead& head, Pending& p) {
     return false;
   }
   body_rw_ = std::move(rewriter);
-  for (const auto& e : secrets_->plan().entries()) {
-    if (e.eligible && e.secret->spec.injection.body) {
-      body_secrets_.push_back(e.secret->spec.env_var);
-    }
-  }
   if (coding != ContentDecoder::Coding::kIdentity) {
     body_decoder_ = std::make_unique<ContentDecoder>(coding);
   }
@@ -113,7 +93,7 @@ bool H1Relay::FilterRequestHead(RequestHead& head, Pending& p) {
 void H1Relay::BlockRequest(Pending p, const secrets::Violation& v, std::string_view why,
                            bool has_body) {
   const secrets::Violation* vp = v.secret != nullptr ? &v : nullptr;
-  std::string host = HostOf(p.exchange.authority);
+  std::string host(AuthorityHost(p.exchange.authority));
   std::string text = BlockedText(vp, why, host);
   p.local = true;
   p.exchange.status = 403;
@@ -121,8 +101,8 @@ void H1Relay::BlockRequest(Pending p, const secrets::Violation& v, std::string_v
   p.exchange.end = "refused";
   if (vp) {
     p.exchange.blocked_secret = vp->secret->spec.env_var;
-    secrets_->Report(v, ViolationSite{"h1", p.exchange.method, p.exchange.authority,
-                                      p.exchange.path, 0});
+    secrets_->Report(
+        v, ViolationSite{"h1", p.exchange.method, p.exchange.authority, p.exchange.path, 0});
   }
   p.local_response = SimpleResponse(403, "Forbidden", "msb-gateway: " + text + "\n",
                                     {{"x-msb-blocked", text}}, /*close=*/false);
@@ -151,7 +131,6 @@ void H1Relay::ResetRequestBodyState() {
   if (held_body_.capacity() > kMaxPending) {
     held_body_.shrink_to_fit();
   }
-  body_secrets_.clear();
 }
 
 void H1Relay::OnRequestBodySecrets(std::span<const uint8_t> data) {
@@ -198,10 +177,8 @@ bool H1Relay::FinishRequestBodySecrets() {
     return false;
   }
   EmitRequestBody(Bytes(out));
-  if (body_rw_->substituted() && !pending_.empty()) {
-    for (const std::string& name : body_secrets_) {
-      AddUnique(&pending_.back().exchange.secrets_injected, name);
-    }
+  if (!pending_.empty()) {
+    body_rw_->AddInjected(&pending_.back().exchange.secrets_injected);
   }
   if (held_head_) {
     RequestHead head = std::move(*held_head_);
@@ -275,10 +252,10 @@ void H1Relay::FailRequestBody(const secrets::Violation* v, std::string_view why)
   cur.exchange.status = 403;
   if (v) {
     cur.exchange.blocked_secret = v->secret->spec.env_var;
-    secrets_->Report(*v, ViolationSite{"h1", cur.exchange.method, cur.exchange.authority,
-                                       cur.exchange.path, 0});
+    secrets_->Report(
+        *v, ViolationSite{"h1", cur.exchange.method, cur.exchange.authority, cur.exchange.path, 0});
   }
-  std::string host = HostOf(cur.exchange.authority);
+  std::string host(AuthorityHost(cur.exchange.authority));
   if (pending_.size() > 1 || down_off_ != down_out_.size()) {
     EmitPendingAsClosed();
     Done(CloseReason::kSecretViolation);

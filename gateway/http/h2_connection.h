@@ -145,7 +145,6 @@ class H2Connection {
   // head went to it, else RST_STREAM(CANCEL).
   void BlockForSecret(H2Stream* st, const secrets::Violation* v);
   void RespondBlocked(H2Stream* st, const std::string& reason);
-  void NoteInjected(H2Stream* st, const std::string& env_var);
   // Names the eligible secrets whose placeholder `before` (the value of header `name`) holds.
   void FlushReports();
 

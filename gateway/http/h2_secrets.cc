@@ -7,8 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/http/h2_connection.h"
 #include "base/strings.h"
+#include "gateway/http/content_decoder.h"
+#include "gateway/http/h2_connection.h"
 
 namespace msb::gateway::http {
 namespace {
@@ -28,21 +29,9 @@ void Append(ByteQueue* q, const std::string& s) {
 // True when every content-encoding field lists only "identity" (or none is present): the
 // body's bytes are the bytes a placeholder would be written in.
 bool IdentityCoded(const std::vector<H2Header>& fields) {
-  for (const H2Header& f : fields) {
-    if (f.name != "content-encoding") {
-      continue;
-    }
-    std::string_view rest = f.value;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view token = TrimSpaceTab(rest.substr(0, comma));
-      if (!token.empty() && !EqualsIgnoreAsciiCase(token, "identity")) {
-        return false;
-      }
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    }
-  }
-  return true;
+  return std::all_of(fields.begin(), fields.end(), [](const H2Header& f) {
+    return f.name != "content-encoding" || ContentDecoder::IsIdentity(f.value);
+  });
 }
 
 void EraseField(std::vector<H2Header>* fields, std::string_view name) {
@@ -61,13 +50,6 @@ std::string HeaderSafe(std::string s) {
 
 }  // namespace
 
-void H2Connection::NoteInjected(H2Stream* st, const std::string& env_var) {
-  std::vector<std::string>& names = st->summary.secrets_injected;
-  if (std::find(names.begin(), names.end(), env_var) == names.end()) {
-    names.push_back(env_var);
-  }
-}
-
 bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* path_never_index) {
   secrets::RequestRewriter& rewriter = secrets_->rewriter();
   std::optional<secrets::Violation> found;
@@ -83,8 +65,8 @@ bool H2Connection::RewriteRequestHead(H2Stream* st, H2RequestHead* head, bool* p
     }
   }
   bool substituted = false;
-  found = secrets::Stricter(found, rewriter.RewriteTarget(&head->path, &substituted,
-                                                          &st->summary.secrets_injected));
+  found = secrets::Stricter(
+      found, rewriter.RewriteTarget(&head->path, &substituted, &st->summary.secrets_injected));
   if (substituted) {
     *path_never_index = true;
   }
@@ -112,9 +94,9 @@ bool H2Connection::RewriteTrailers(H2Stream* st, std::vector<H2Header>* fields) 
   std::optional<secrets::Violation> found;
   for (H2Header& f : *fields) {
     bool substituted = false;
-    found = secrets::Stricter(found, secrets_->rewriter().RewriteHeader(
-                                         f.name, &f.value, &substituted,
-                                         &st->summary.secrets_injected));
+    found =
+        secrets::Stricter(found, secrets_->rewriter().RewriteHeader(f.name, &f.value, &substituted,
+                                                                    &st->summary.secrets_injected));
     if (substituted) {
       f.never_index = true;
     }
@@ -134,7 +116,6 @@ void H2Connection::AdvanceUp(H2Stream* st) {
   secrets::BodyRewriter& rw = *st->body_rw;
   std::string out;
   std::string scratch;  // scan-only: the rewriter's output is not what goes out
-  const size_t keep = secrets_->plan().set().max_placeholder();
   while (!stage.raw.empty() && st->up.size() < limits_.output_budget) {
     std::string_view in = stage.raw.Peek().substr(0, kSlice);
     size_t n = in.size();
@@ -146,17 +127,6 @@ void H2Connection::AdvanceUp(H2Stream* st) {
       out.assign(in);
     } else {
       v = rw.Feed(Bytes(in), &out);
-      // Which secrets were substituted: the rewriter replaces raw placeholders only, so a raw
-      // search with the previous slice's tail finds exactly those, across DATA frames too.
-      std::string window = st->body_tail;
-      window.append(in);
-      for (const secrets::ConnectionPlan::Entry& e : secrets_->plan().entries()) {
-        if (e.eligible && e.secret->spec.injection.body &&
-            window.find(e.secret->spec.placeholder) != std::string::npos) {
-          NoteInjected(st, e.secret->spec.env_var);
-        }
-      }
-      st->body_tail = window.substr(window.size() - std::min(window.size(), keep));
     }
     stage.raw.Drop(n);
     if (v || (st->body_scan_only && rw.saw_eligible())) {
@@ -178,6 +148,7 @@ void H2Connection::AdvanceUp(H2Stream* st) {
     }
     Append(&st->up, out);
     (void)stage.Produced(out.size(), 0);
+    rw.AddInjected(&st->summary.secrets_injected);
   }
 }
 

@@ -146,7 +146,6 @@ struct H2Stream {
   std::unique_ptr<secrets::BodyRewriter> body_rw;  // request body rewritten, or only scanned
   bool body_scan_only = false;  // a content-encoding: the original bytes are forwarded
   std::unique_ptr<BodyStage> up_stage;
-  std::string body_tail;  // last input bytes, to name the secrets substituted across DATA frames
   std::unique_ptr<secrets::ResponseScrubber> scrub;  // response body scrubbed (identity-coded)
   std::unique_ptr<BodyStage> down_stage;
   bool secret_blocked = false;  // refused for a secret: nothing more of it goes upstream
