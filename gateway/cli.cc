@@ -235,7 +235,15 @@ const std::vector<FlagSpec>& Flags() {
                 [](CliConfig* c, uint64_t n) { c->gateway.net.v4_prefix_len = unsigned(n); })},
       {"--mtu", true, kGatewayCmds,
        UintFlag("--mtu", 576, 65520,
-                [](CliConfig* c, uint64_t n) { c->gateway.net.mtu = uint16_t(n); })},
+                [](CliConfig* c, uint64_t n) {
+                  c->gateway.net.mtu = uint16_t(n);
+                  c->mtu_set = true;
+                })},
+      {"--no-offload", false, kGatewayCmds,
+       [](CliConfig* c, std::string_view) {
+         c->offload = false;
+         return Status::Ok();
+       }},
       {"--gateway-mac", true, kGatewayCmds,
        MacFlag("--gateway-mac", &stack::NetstackConfig::gateway_mac)},
       {"--guest-mac", true, kGatewayCmds,
@@ -252,9 +260,10 @@ const std::vector<FlagSpec>& Flags() {
                   c->gateway.session.connect_timeout = std::chrono::milliseconds(n);
                 })},
       {"--idle-timeout-s", true, kGatewayCmds,
-       UintFlag(
-           "--idle-timeout-s", 0, 7 * 24 * 3600,
-           [](CliConfig* c, uint64_t n) { c->gateway.session.idle_timeout = std::chrono::seconds(n); })},
+       UintFlag("--idle-timeout-s", 0, 7 * 24 * 3600,
+                [](CliConfig* c, uint64_t n) {
+                  c->gateway.session.idle_timeout = std::chrono::seconds(n);
+                })},
       {"--audit-log", true, kGatewayCmds,
        [](CliConfig* c, std::string_view v) {
          if (v.empty()) {
@@ -272,11 +281,9 @@ const std::vector<FlagSpec>& Flags() {
          c->log_level = *l;
          return Status::Ok();
        }},
-      {"--tls-intercept", false, kGatewayCmds, TlsFlag([](CliConfig*, std::string_view) {
-         return Status::Ok();
-       })},
-      {"--tls-intercept-port", true, kGatewayCmds,
-       TlsFlag([](CliConfig* c, std::string_view v) {
+      {"--tls-intercept", false, kGatewayCmds,
+       TlsFlag([](CliConfig*, std::string_view) { return Status::Ok(); })},
+      {"--tls-intercept-port", true, kGatewayCmds, TlsFlag([](CliConfig* c, std::string_view v) {
          auto n = ParseUint(v, 1, 65535);
          if (!n) {
            return BadValue("--tls-intercept-port", v, "a port from 1 to 65535");
@@ -298,8 +305,7 @@ const std::vector<FlagSpec>& Flags() {
          c->tls.bypass.push_back(std::move(p).value());
          return Status::Ok();
        })},
-      {"--tls-upstream-ca-cert", true, kGatewayCmds,
-       TlsFlag([](CliConfig* c, std::string_view v) {
+      {"--tls-upstream-ca-cert", true, kGatewayCmds, TlsFlag([](CliConfig* c, std::string_view v) {
          if (v.empty()) {
            return BadValue("--tls-upstream-ca-cert", v, "a PEM file");
          }
@@ -310,7 +316,8 @@ const std::vector<FlagSpec>& Flags() {
        TlsFlag([](CliConfig* c, std::string_view v) {
          size_t eq = v.find('=');
          if (eq == std::string_view::npos || eq == 0 || eq + 1 == v.size()) {
-           return BadValue("--tls-upstream-ca-cert-for", v, "PATTERN=PEM, e.g. "
+           return BadValue("--tls-upstream-ca-cert-for", v,
+                           "PATTERN=PEM, e.g. "
                            "*.corp.example=/etc/ssl/corp-root.pem");
          }
          auto p = PatternValue("--tls-upstream-ca-cert-for", v.substr(0, eq));
@@ -379,12 +386,21 @@ const std::vector<FlagSpec>& Flags() {
        }},
       {"--tap-fd", true, kServeCmd,
        UintFlag("--tap-fd", 3, 1 << 20, [](CliConfig* c, uint64_t n) { c->tap_fd = int(n); })},
-      {"--interface", true, kRunCmd,
+      {"--netns", true, kServeCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty()) {
+           return BadValue("--netns", v,
+                           "a network namespace path (/run/netns/NAME, /proc/PID/ns/net)");
+         }
+         c->netns_path = v;
+         return Status::Ok();
+       }},
+      {"--interface", true, kRunCmd | kServeCmd,
        [](CliConfig* c, std::string_view v) {
          if (v.empty() || v.size() > 15 || v.find('/') != std::string_view::npos) {
            return BadValue("--interface", v, "an interface name (1-15 chars)");
          }
-         c->tap_name = v;
+         c->interface_name = v;
          return Status::Ok();
        }},
       {"--user", true, kRunCmd,
@@ -457,14 +473,30 @@ Status Validate(CliConfig* c) {
                              ? "--intercept-ca-key needs --intercept-ca (the CA certificate)"
                              : "--intercept-ca needs --intercept-ca-key (the CA's private key)");
   }
-  if (c->command == Command::kServe && c->tap_name.empty() == (c->tap_fd < 0)) {
-    return Status::Error("serve needs exactly one of --tap NAME or --tap-fd N");
+  if (c->command == Command::kServe) {
+    int given = int(!c->tap_name.empty()) + int(c->tap_fd >= 0) + int(!c->netns_path.empty());
+    if (given != 1) {
+      return Status::Error("serve needs exactly one of --tap NAME, --tap-fd N or --netns PATH");
+    }
+    if (!c->interface_name.empty() && c->netns_path.empty()) {
+      return Status::Error("--interface applies to run and serve --netns (--tap names the TAP)");
+    }
+    if (!c->netns_path.empty()) {
+      c->tap_name = c->interface_name.empty() ? "eth0" : c->interface_name;
+    }
+  }
+  // The sandbox interfaces the gateway creates itself get a jumbo MTU unless told otherwise;
+  // a TAP someone else made (a VM's) keeps Ethernet's 1500 unless --mtu says it is larger.
+  bool creates_interface =
+      c->command == Command::kRun || (c->command == Command::kServe && !c->netns_path.empty());
+  if (creates_interface && !c->mtu_set) {
+    c->gateway.net.mtu = kJumboMtu;
   }
   if (c->command == Command::kRun && c->command_argv.empty()) {
     return Status::Error("run needs a command: msb-gateway run [flags] -- CMD [ARGS...]");
   }
-  if (c->command == Command::kRun && c->tap_name.empty()) {
-    c->tap_name = "eth0";
+  if (c->command == Command::kRun) {
+    c->tap_name = c->interface_name.empty() ? "eth0" : c->interface_name;
   }
   if (c->command == Command::kPolicyExplain && c->explain_target.empty()) {
     return Status::Error("policy explain needs a destination: DEST[:PORT][/PROTO]");
@@ -529,8 +561,8 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
     c.command = Command::kVersion;
     return c;
   } else {
-    constexpr std::array<std::string_view, 6> kCommands = {"run", "serve", "policy", "ca",
-                                                           "help", "version"};
+    constexpr std::array<std::string_view, 6> kCommands = {"run", "serve", "policy",
+                                                           "ca",  "help",  "version"};
     std::string msg = "unknown command \"" + std::string(cmd) + "\"";
     if (auto s = Suggest(cmd, kCommands)) {
       msg += " (did you mean \"" + std::string(*s) + "\"?)";
@@ -614,8 +646,8 @@ Policy:     --net PRESET  --no-net  --net-default-egress allow|deny
             --deny-domain NAME  --deny-domain-suffix SUFFIX  --config FILE
 DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
             --no-dns-rebind-protection
-Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 1500
-            --gateway-mac MAC  --guest-mac MAC  --interface eth0
+Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 65520
+            --gateway-mac MAC  --guest-mac MAC  --interface eth0  --no-offload
 Sandbox:    --user NAME|UID[:GID] (default: sudo's invoking user, else root without capabilities)
 TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass PATTERN
             --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM
@@ -629,10 +661,12 @@ Output:     --audit-log PATH|-  --log-level warn
 See docs/cli.md for every flag.
 )";
     case Command::kServe:
-      return R"(usage: msb-gateway serve (--tap NAME | --tap-fd N) [flags]
+      return R"(usage: msb-gateway serve (--tap NAME | --tap-fd N | --netns PATH) [flags]
 
-Serves an existing TAP (a VM's network device) until SIGINT or SIGTERM. Takes the same policy,
-address, limit and output flags as run.
+Serves an existing TAP (a VM's network device; MTU 1500 unless --mtu), or creates one inside the
+network namespace at PATH configured as run does (--interface eth0, MTU 65520, offloads), until
+SIGINT or SIGTERM; SIGUSR1 writes a gateway.stats audit event. Takes the same policy, address,
+limit and output flags as run.
 )";
     case Command::kCa:
       return R"(usage: msb-gateway ca init|show|export [--state-dir DIR]
@@ -656,7 +690,8 @@ Prints the decision for one destination and the rule that made it, e.g.
 
 usage:
   msb-gateway run [flags] -- CMD [ARGS...]     run CMD in a namespace wired to the gateway
-  msb-gateway serve --tap NAME [flags]         serve an existing TAP (VM set-ups)
+  msb-gateway serve --tap NAME [flags]         serve an existing TAP (VM set-ups), or
+                   --netns PATH                a namespace made by someone else
   msb-gateway policy explain [flags] DEST      explain the decision for a destination
   msb-gateway ca init|show|export [--state-dir DIR]
                                                the TLS-interception CA (export prints the PEM)

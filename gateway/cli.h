@@ -31,17 +31,21 @@ struct CliConfig {
   bool no_dns_rebind_protection = false;
   bool max_connections_set = false;  // --max-connections given (it overrides the config file)
   spdlog::level::level_enum log_level = spdlog::level::warn;
-  std::string tap_name;  // serve: the TAP to attach; run: the interface name inside (eth0)
+  std::string tap_name;  // serve: the TAP to attach; run/--netns: the interface name inside (eth0)
   int tap_fd = -1;       // serve: an inherited TAP descriptor instead of --tap
+  std::string interface_name;  // --interface as given (run, serve --netns)
+  std::string netns_path;      // serve --netns: create the TAP inside this network namespace
+  bool mtu_set = false;        // --mtu given (else run and --netns default to kJumboMtu)
+  bool offload = true;         // --no-offload clears it: no virtio-net header offloads on the TAP
   std::vector<std::string> command_argv;  // run: CMD ARGS...
   std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
   std::string help_topic;                 // help: the command asked about, if any
   // TLS interception flags (docs/tls.md). Any of them turns interception on.
   tls::InterceptOptions tls;
-  bool tls_flag_given = false;       // some TLS flag was given (they override the config file)
-  bool tls_ports_given = false;      // --tls-intercept-port replaced the default list
+  bool tls_flag_given = false;   // some TLS flag was given (they override the config file)
+  bool tls_ports_given = false;  // --tls-intercept-port replaced the default list
   bool state_dir_given = false;
-  std::string ca_action;             // ca: init | show | export
+  std::string ca_action;  // ca: init | show | export
   // Secret injection (docs/secrets.md): --secret entries (values are read at start, never from
   // argv) and --on-secret-violation. Either turns interception on.
   secrets::SecretsConfig secrets;
@@ -50,6 +54,10 @@ struct CliConfig {
   // sandbox_user.h). Resolved against the user database by the runner, not here.
   std::optional<UserSpec> run_user;
 };
+
+// kJumboMtu: the sandbox interface's MTU for `run` and `serve --netns` unless --mtu says
+// otherwise, as pasta and slirp4netns give a namespace (docs/cli.md says why).
+inline constexpr uint16_t kJumboMtu = 65520;
 
 // ParseCommandLine parses argv[1..]. Errors are complete messages without the program prefix.
 Result<CliConfig> ParseCommandLine(std::span<const std::string> args);

@@ -70,6 +70,8 @@ void Gateway::Shutdown() {
     return;
   }
   shutting_down_ = true;
+  open_at_shutdown_.flows = sessions_.size();
+  open_at_shutdown_.tcp_pcbs = netstack_ != nullptr ? netstack_->TcpPcbCount() : 0;
   for (auto& [id, session] : sessions_) {
     session->Abort(CloseReason::kShutdown);
   }
@@ -190,9 +192,9 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
       ++stats_.flows_denied;
       return stack::SynVerdict::kReject;
     }
-    return AdmitSession(flow_id, syn_id,
-                        std::make_unique<DnsTcpSession>(MakeSessionContext(), flow_id, syn_id,
-                                                        tuple));
+    return AdmitSession(
+        flow_id, syn_id,
+        std::make_unique<DnsTcpSession>(MakeSessionContext(), flow_id, syn_id, tuple));
   }
   tls::InterceptContext* intercept = options_.intercept;
   if (tuple.dest.port == 853) {
@@ -307,7 +309,8 @@ stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const 
   policy::Decision decision;
   decision.action = policy::Action::kDeny;
   tls::InterceptContext* intercept = options_.intercept;
-  if (intercept != nullptr && intercept->options().block_quic && intercept->IsInterceptedPort(port)) {
+  if (intercept != nullptr && intercept->options().block_quic &&
+      intercept->IsInterceptedPort(port)) {
     // QUIC would carry HTTPS past the interception: dropped silently, clients fall back to TCP.
     EmitDecision(NextFlowId(), tuple, decision, "quic_blocked");
     ++stats_.flows_denied;

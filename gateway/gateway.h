@@ -80,6 +80,17 @@ class Gateway final : public stack::Netstack::Delegate,
   policy::PinSet& pins() { return *pins_; }
   size_t session_count() const { return sessions_.size(); }
   bool device_failed() const { return device_failed_; }
+  // The guest link: its counters, and whether the device moves offloads (FrameDevice).
+  const stack::NetstackStats& link_stats() const { return netstack_->stats(); }
+  bool link_offload() const { return netstack_->offload(); }
+  size_t link_tcp_pcbs() const { return netstack_->TcpPcbCount(); }
+  // What was still open when Shutdown() began (before it aborted it): the guest flows the
+  // gateway tracked and lwIP's TCP connections. A leak shows as pcbs without flows.
+  struct OpenAtShutdown {
+    size_t flows = 0;
+    size_t tcp_pcbs = 0;
+  };
+  const OpenAtShutdown& open_at_shutdown() const { return open_at_shutdown_; }
 
  private:
   Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
@@ -111,6 +122,7 @@ class Gateway final : public stack::Netstack::Delegate,
   GatewayStats stats_;
   std::unique_ptr<policy::PinSet> pins_;
   std::unique_ptr<stack::Netstack> netstack_;
+  OpenAtShutdown open_at_shutdown_;
   std::unique_ptr<DnsForwarder> dns_;
   SocketConnector connector_;
   uint64_t next_flow_id_ = 1;

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "gateway/dns/nameservers.h"
+#include "gateway/guest_interface.h"
 #include "gateway/sandbox.h"
 #include "gateway/secrets_runtime.h"
 #include "gateway/tls/intercept_context.h"
@@ -98,9 +99,9 @@ Result<std::shared_ptr<tls::InterceptContext>> CreateIntercept(const CliConfig& 
   auto ca = tls::LoadInterceptCa(o);
   if (!ca.ok()) {
     std::string where = !c.tls.ca_cert.empty() ? "--intercept-ca/--intercept-ca-key: "
-                        : !o.ca_cert.empty()   ? "--config " + c.config_path + ": tls.intercept_ca: "
-                        : c.state_dir_given    ? "--state-dir: "
-                                               : "intercept CA: ";
+                        : !o.ca_cert.empty() ? "--config " + c.config_path + ": tls.intercept_ca: "
+                        : c.state_dir_given  ? "--state-dir: "
+                                             : "intercept CA: ";
     return Status::Error(where + ca.error());
   }
   auto ctx = tls::InterceptContext::Create(o, std::move(ca).value());
@@ -283,8 +284,9 @@ std::string SecretsJson(const SecretsRuntime* secrets) {
       }
       std::vector<std::string> scopes;
       const secrets::Injection& in = s.spec.injection;
-      for (auto [on, name] : {std::pair{in.headers, "headers"}, std::pair{in.basic_auth, "basic_auth"},
-                              std::pair{in.query, "query"}, std::pair{in.body, "body"}}) {
+      for (auto [on, name] :
+           {std::pair{in.headers, "headers"}, std::pair{in.basic_auth, "basic_auth"},
+            std::pair{in.query, "query"}, std::pair{in.body, "body"}}) {
         if (on) {
           scopes.push_back(name);
         }
@@ -301,9 +303,9 @@ std::string SecretsJson(const SecretsRuntime* secrets) {
   return out + "]";
 }
 
-void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
-               const DnsForwarder& dns, const tls::InterceptContext* intercept,
-               const SecretsRuntime* secrets) {
+void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev, Gateway& gw,
+               const tls::InterceptContext* intercept, const SecretsRuntime* secrets) {
+  const DnsForwarder& dns = gw.dns();
   std::vector<std::string> rules;
   for (const policy::Rule& r : ev.policy().rules) {
     rules.push_back(policy::RuleToString(r));
@@ -321,11 +323,39 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev,
       .Raw("rules", JsonStringArray(rules))
       .Raw("nameservers", JsonStringArray(nameservers))
       .Raw("tls", TlsJson(intercept))
-      .Raw("secrets", SecretsJson(secrets));
+      .Raw("secrets", SecretsJson(secrets))
+      .Raw("link", JsonWriter()
+                       .Uint("mtu", gw.options().net.mtu)
+                       .Bool("offload", gw.link_offload())
+                       .Finish());
   audit.Emit(std::move(rec));
 }
 
-void EmitStop(AuditLog& audit, const char* reason, int exit_status) {
+// LinkJson: the guest link's counters; open flows and lwIP connections now, or as Shutdown()
+// found them.
+std::string LinkJson(const Gateway& gw, bool at_shutdown) {
+  const stack::NetstackStats& st = gw.link_stats();
+  size_t flows = at_shutdown ? gw.open_at_shutdown().flows : gw.session_count();
+  size_t pcbs = at_shutdown ? gw.open_at_shutdown().tcp_pcbs : gw.link_tcp_pcbs();
+  return JsonWriter()
+      .Uint("frames_in", st.frames_in)
+      .Uint("frames_out", st.frames_out)
+      .Uint("gso_in", st.gso_frames_in)
+      .Uint("gso_out", st.gso_frames_out)
+      .Uint("bad", st.bad_packets)
+      .Uint("dropped_tx_full", st.frames_dropped_tx_full)
+      .Uint("open_flows", flows)
+      .Uint("tcp_pcbs", pcbs)
+      .Finish();
+}
+
+void EmitStats(AuditLog& audit, const Gateway& gw) {
+  AuditRecord rec("gateway.stats");
+  rec.json().Raw("link", LinkJson(gw, false));
+  audit.Emit(std::move(rec));
+}
+
+void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_status) {
   // The gateway's own CPU time (children excluded): what a benchmark needs to say where the time
   // went, and a cheap health signal in production.
   rusage ru{};
@@ -337,7 +367,8 @@ void EmitStop(AuditLog& audit, const char* reason, int exit_status) {
       .Int("exit_status", exit_status)
       .Int("cpu_user_ms", ms(ru.ru_utime))
       .Int("cpu_sys_ms", ms(ru.ru_stime))
-      .Int("max_rss_kb", ru.ru_maxrss);
+      .Int("max_rss_kb", ru.ru_maxrss)
+      .Raw("link", LinkJson(gw, true));
   audit.Emit(std::move(rec));
 }
 
@@ -433,7 +464,37 @@ static void ReloadSecrets(SecretsRuntime* secrets, AuditLog* audit) {
   audit->Emit(std::move(rec));
 }
 
+namespace {
+
+// RaiseFdLimit lifts the soft descriptor limit to the hard one: each guest connection holds an
+// upstream socket, and --max-connections may allow thousands.
+void RaiseFdLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// OpenServeDevice: serve's TAP, attached by name, adopted, or created inside --netns.
+Result<std::unique_ptr<stack::TapDevice>> OpenServeDevice(const CliConfig& c) {
+  if (c.tap_fd >= 0) {
+    return stack::TapDevice::Adopt(c.tap_fd, c.offload);
+  }
+  if (c.netns_path.empty()) {
+    return stack::TapDevice::Open(c.tap_name, c.offload);
+  }
+  auto fd = CreateGuestTapInNetns(c.netns_path, c.tap_name, c.gateway.net, c.offload);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  return stack::TapDevice::Adopt(fd.value(), c.offload);
+}
+
+}  // namespace
+
 int ServeCommand(const CliConfig& c) {
+  RaiseFdLimit();
   auto setup = PrepareSetup(c, /*resolve_nameservers=*/true);
   if (!setup.ok()) {
     return Fail(setup.error());
@@ -442,11 +503,11 @@ int ServeCommand(const CliConfig& c) {
   if (!audit.ok()) {
     return Fail(audit.error());
   }
-  auto device =
-      c.tap_fd >= 0 ? stack::TapDevice::Adopt(c.tap_fd) : stack::TapDevice::Open(c.tap_name);
+  auto device = OpenServeDevice(c);
   if (!device.ok()) {
     return Fail(device.error());
   }
+  bool device_offloads = device.value()->offloads();
   sigset_t set = HandledSignals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
   auto running = StartGateway(std::move(device).value(), setup.value(), audit.value().get());
@@ -469,6 +530,10 @@ int ServeCommand(const CliConfig& c) {
       ReloadSecrets(secrets, audit.value().get());
       return;
     }
+    if (si.ssi_signo == SIGUSR1) {
+      EmitStats(*audit.value(), gw);
+      return;
+    }
     if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
       loop.Stop();
     }
@@ -476,18 +541,22 @@ int ServeCommand(const CliConfig& c) {
   if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
   }
-  EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw.dns(),
-            setup.value().intercept.get(), setup.value().secrets.get());
-  spdlog::info("serving {}", c.tap_fd >= 0 ? "TAP fd " + std::to_string(c.tap_fd) : c.tap_name);
+  EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw, setup.value().intercept.get(),
+            setup.value().secrets.get());
+  spdlog::info("serving {}{}",
+               c.tap_fd >= 0           ? "TAP fd " + std::to_string(c.tap_fd)
+               : !c.netns_path.empty() ? c.tap_name + " in " + c.netns_path
+                                       : c.tap_name,
+               device_offloads ? " with offloads" : "");
   loop.Run();
   bool failed = gw.device_failed();
   gw.Shutdown();
   loop.RunOnce(Duration::zero());  // deferred session releases
   if (terminated) {
-    EmitStop(*audit.value(), "secret_violation", 1);
+    EmitStop(*audit.value(), gw, "secret_violation", 1);
     return 1;
   }
-  EmitStop(*audit.value(), failed ? "device_closed" : "signal", failed ? 1 : 0);
+  EmitStop(*audit.value(), gw, failed ? "device_closed" : "signal", failed ? 1 : 0);
   return failed ? 1 : 0;
 }
 
@@ -532,6 +601,7 @@ int RunCommand(const CliConfig& c) {
   SandboxSpec spec;
   spec.interface_name = c.tap_name;
   spec.net = c.gateway.net;
+  spec.offload = c.offload;
   spec.argv = c.command_argv;
   if (setup.value().intercept != nullptr) {
     spec.ca_pem = setup.value().intercept->ca().cert_pem();
@@ -542,9 +612,10 @@ int RunCommand(const CliConfig& c) {
   if (!child.ok()) {
     return Fail(child.error());
   }
+  RaiseFdLimit();  // after the fork: CMD keeps the limits it was started with
   pid_t pid = child.value()->pid();
   // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD.
-  auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd());
+  auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd(), c.offload);
   if (!device.ok()) {
     return Fail(device.error(), 1);
   }
@@ -586,8 +657,8 @@ int RunCommand(const CliConfig& c) {
   if (Status st = signals.Init(&loop, set); !st.ok()) {
     return Fail(st.message(), 1);
   }
-  EmitStart(*audit.value(), "run", *setup.value().evaluator, gw.dns(),
-            setup.value().intercept.get(), setup.value().secrets.get());
+  EmitStart(*audit.value(), "run", *setup.value().evaluator, gw, setup.value().intercept.get(),
+            setup.value().secrets.get());
   if (Status st = child.value()->Release(); !st.ok()) {
     return Fail(st.message(), 1);
   }
@@ -605,11 +676,11 @@ int RunCommand(const CliConfig& c) {
   loop.RunOnce(Duration::zero());
   if (secrets != nullptr && secrets->terminated()) {
     exit_status = exit_status == 0 ? 1 : exit_status;
-    EmitStop(*audit.value(), "secret_violation", exit_status);
+    EmitStop(*audit.value(), gw, "secret_violation", exit_status);
     sigprocmask(SIG_SETMASK, &old, nullptr);
     return exit_status;
   }
-  EmitStop(*audit.value(), "command_exited", exit_status);
+  EmitStop(*audit.value(), gw, "command_exited", exit_status);
   sigprocmask(SIG_SETMASK, &old, nullptr);
   return exit_status;
 }

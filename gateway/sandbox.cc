@@ -24,6 +24,7 @@
 #include <cstring>
 #include <memory>
 
+#include "gateway/guest_interface.h"
 #include "gateway/sandbox_init.h"
 #include "gateway/sandbox_mounts.h"
 
@@ -57,99 +58,6 @@ bool SendMessage(int sock, const std::string& msg, int fd) {
   _exit(2);
 }
 
-std::string SetIfFlagsUp(int s, const char* name) {
-  ifreq ifr{};
-  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-    return Errno("SIOCGIFFLAGS");
-  }
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-    return Errno("SIOCSIFFLAGS");
-  }
-  return {};
-}
-
-sockaddr_in Sin(const IpAddress& ip) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_addr.s_addr = htonl(ip.v4());
-  return sin;
-}
-
-// ConfigureTap creates the TAP inside the new namespace and gives it the guest's configuration.
-std::string ConfigureTap(const SandboxSpec& spec, int* tap_fd) {
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    return Errno("open /dev/net/tun");
-  }
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", spec.interface_name.c_str());
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    return Errno("TUNSETIFF");
-  }
-  *tap_fd = fd;
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) {
-    return Errno("socket");
-  }
-  std::string err = SetIfFlagsUp(s, "lo");
-  if (!err.empty()) {
-    return "lo: " + err;
-  }
-  const char* name = spec.interface_name.c_str();
-  ifreq req{};
-  std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name);
-  req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-  std::memcpy(req.ifr_hwaddr.sa_data, spec.net.guest_mac.data(), 6);
-  if (ioctl(s, SIOCSIFHWADDR, &req) < 0) {
-    return Errno("SIOCSIFHWADDR");
-  }
-  req = ifreq{};
-  std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name);
-  req.ifr_mtu = spec.net.mtu;
-  if (ioctl(s, SIOCSIFMTU, &req) < 0) {
-    return Errno("SIOCSIFMTU");
-  }
-  sockaddr_in addr = Sin(spec.net.guest_v4);
-  std::memcpy(&req.ifr_addr, &addr, sizeof(addr));
-  if (ioctl(s, SIOCSIFADDR, &req) < 0) {
-    return Errno("SIOCSIFADDR");
-  }
-  uint32_t mask = ~uint32_t{0} << (32 - spec.net.v4_prefix_len);
-  sockaddr_in netmask = Sin(IpAddress::V4(mask));
-  std::memcpy(&req.ifr_netmask, &netmask, sizeof(netmask));
-  if (ioctl(s, SIOCSIFNETMASK, &req) < 0) {
-    return Errno("SIOCSIFNETMASK");
-  }
-  err = SetIfFlagsUp(s, name);
-  if (!err.empty()) {
-    return err;
-  }
-  // IPv6 arrives with the VM front-end issue; until then the guest has no IPv6 at all, so IPv6
-  // attempts fail at once (ENETUNREACH) and Happy Eyeballs falls back to IPv4 without waiting.
-  std::string sysctl = "/proc/sys/net/ipv6/conf/" + spec.interface_name + "/disable_ipv6";
-  if (int sf = open(sysctl.c_str(), O_WRONLY | O_CLOEXEC); sf >= 0) {
-    (void)!write(sf, "1", 1);
-    close(sf);
-  }
-  rtentry rt{};
-  sockaddr_in any = Sin(IpAddress::V4(0));
-  sockaddr_in gw = Sin(spec.net.gateway_v4);
-  std::memcpy(&rt.rt_dst, &any, sizeof(any));
-  std::memcpy(&rt.rt_genmask, &any, sizeof(any));
-  std::memcpy(&rt.rt_gateway, &gw, sizeof(gw));
-  rt.rt_flags = RTF_UP | RTF_GATEWAY;
-  std::string dev = spec.interface_name;
-  rt.rt_dev = dev.data();
-  if (ioctl(s, SIOCADDRT, &rt) < 0) {
-    return Errno("SIOCADDRT (default route)");
-  }
-  close(s);
-  return {};
-}
-
 std::string WriteFile(const std::string& path, const std::string& content) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -170,9 +78,9 @@ std::string BindOver(const std::string& source, const char* target) {
 // The system trust bundles, first existing wins (Debian, Fedora, others).
 constexpr const char* kSystemBundles[] = {"/etc/ssl/certs/ca-certificates.crt",
                                           "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
-constexpr const char* kTrustVariables[] = {"SSL_CERT_FILE",       "REQUESTS_CA_BUNDLE",
-                                           "CURL_CA_BUNDLE",      "NODE_EXTRA_CA_CERTS",
-                                           "GIT_SSL_CAINFO",      "DENO_CERT"};
+constexpr const char* kTrustVariables[] = {"SSL_CERT_FILE",  "REQUESTS_CA_BUNDLE",
+                                           "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
+                                           "GIT_SSL_CAINFO", "DENO_CERT"};
 
 std::string SystemBundle() {
   for (const char* path : kSystemBundles) {
@@ -223,7 +131,7 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
     ChildFail(sock, hidden.error());
   }
   int tap = -1;
-  std::string err = ConfigureTap(spec, &tap);
+  std::string err = CreateGuestTap(spec.interface_name, spec.net, spec.offload, &tap);
   if (!err.empty()) {
     ChildFail(sock, "configuring the sandbox interface: " + err);
   }

@@ -27,6 +27,9 @@ namespace msb::gateway {
 struct SandboxSpec {
   std::string interface_name = "eth0";
   stack::NetstackConfig net;
+  // offload: the TAP carries a virtio-net header (the gateway then turns on checksum and
+  // segmentation offloads, guest_interface.h).
+  bool offload = true;
   std::vector<std::string> argv;
   // ca_pem: with TLS interception, the intercepting CA. The sandbox then sees a trust bundle of
   // the system's roots plus this CA, bind-mounted over the system bundle inside its own mount

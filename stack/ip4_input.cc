@@ -5,10 +5,12 @@
 // path. Anything malformed is dropped and counted, never passed on.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "stack/lwip_glue.h"
 #include "stack/msb_lwip_hooks.h"
+#include "stack/offload.h"
 
 namespace msb::stack {
 namespace {
@@ -67,7 +69,7 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
     pbuf_free(p);
     return;
   }
-  if (csum != 0) {
+  if (csum != 0 && !pkt.l4_csum_trusted) {
     ip_addr_t src = ToLwip(pkt.src);
     ip_addr_t dst = ToLwip(pkt.dst);
     pbuf_remove_header(p, pkt.header_len);
@@ -83,7 +85,21 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   uint16_t plen = static_cast<uint16_t>(ulen - UDP_HLEN);
   pbuf_copy_partial(p, payload, plen, static_cast<u16_t>(pkt.header_len + UDP_HLEN));
   FlowTuple tuple{Transport::kUdp, {pkt.src, sport}, {pkt.dst, dport}};
-  UdpVerdict v = ns->delegate()->OnUdp(tuple, {payload, plen});
+  // A UDP GSO (USO) segment carries several datagrams of gso_size bytes (the last may be
+  // shorter); each is its own datagram to the gateway.
+  const FrameOffload& off = ns->rx_offload();
+  size_t step = off.gso == FrameOffload::Gso::kUdp ? off.gso_size : plen;
+  UdpVerdict v = UdpVerdict::kHandled;
+  for (size_t at = 0; step != 0 && (at < plen || (plen == 0 && at == 0)); at += step) {
+    size_t n = std::min<size_t>(step, plen - at);
+    UdpVerdict one = ns->delegate()->OnUdp(tuple, {payload + at, n});
+    if (one != UdpVerdict::kHandled) {
+      v = one;
+    }
+    if (plen == 0) {
+      break;
+    }
+  }
   if (v == UdpVerdict::kPortUnreachable) {
     icmp_dest_unreach(p, ICMP_DUR_PORT);  // quotes the IP header + 8 bytes, as RFC 792 asks
   }
@@ -117,7 +133,21 @@ int HandleIp4(pbuf* p, netif* inp) {
     return 1;
   }
   const auto* h = static_cast<const ip_hdr*>(p->payload);
-  if ((IPH_OFFSET(h) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0) {
+  bool fragment = (IPH_OFFSET(h) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0;
+  if (const FrameOffload& off = ns->rx_offload(); !off.empty()) {
+    // Offload claims hold for whole, unfragmented packets in one buffer only.
+    RxChecksum c = fragment || p->next != nullptr
+                       ? RxChecksum::kBad
+                       : ClassifyRxChecksum(off, {static_cast<const uint8_t*>(p->payload), p->len},
+                                            pkt.header_len, pkt.protocol);
+    if (c == RxChecksum::kBad) {
+      ++ns->mutable_stats().bad_packets;
+      pbuf_free(p);
+      return 1;
+    }
+    pkt.l4_csum_trusted = c == RxChecksum::kTrusted;
+  }
+  if (fragment) {
     p = ip4_reass(p);  // takes ownership; returns the whole datagram once complete
     if (p == nullptr) {
       return 1;
@@ -146,7 +176,14 @@ void DeliverToTcpInput(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   ip_data.current_iphdr_src = ToLwip(pkt.src);
   ip_data.current_iphdr_dest = ToLwip(pkt.dst);
   pbuf_remove_header(p, pkt.header_len);
+  // A checksum the offload header vouches for is not one lwIP could verify (a partial one holds
+  // only the pseudo-header sum): skip lwIP's check for this one segment.
+  u16_t csum_flags = inp->chksum_flags;
+  if (pkt.l4_csum_trusted) {
+    NETIF_SET_CHECKSUM_CTRL(inp, csum_flags & ~NETIF_CHECKSUM_CHECK_TCP);
+  }
   tcp_input(p, inp);
+  NETIF_SET_CHECKSUM_CTRL(inp, csum_flags);
   ip_data.current_netif = nullptr;
   ip_data.current_input_netif = nullptr;
   ip_data.current_ip4_header = nullptr;

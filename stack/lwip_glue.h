@@ -29,6 +29,11 @@
 
 namespace msb::stack {
 
+// With offloads lwIP builds TCP segments up to this size whatever the guest's link MTU (its
+// kernel splits them, GSO): the largest IPv4 packet whose frame still fits a 16-bit pbuf length.
+inline constexpr uint16_t kOffloadNetifMtu = 65520;
+inline constexpr uint16_t kOffloadMss4 = kOffloadNetifMtu - 40;
+
 IpAddress FromLwip(const ip_addr_t& a);
 ip_addr_t ToLwip(const IpAddress& a);
 
@@ -37,6 +42,7 @@ struct Ip4Packet {
   uint16_t header_len = 0;
   uint16_t total_len = 0;
   uint8_t protocol = 0;
+  bool l4_csum_trusted = false;  // the frame's offload header vouches for the L4 checksum
   IpAddress src;
   IpAddress dst;
 };

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "stack/lwip_glue.h"
 #include "stack/lwip_port.h"
+#include "stack/offload.h"
 
 namespace msb::stack {
 namespace {
@@ -16,18 +18,43 @@ namespace {
 Netstack* g_instance = nullptr;
 constexpr size_t kMaxFramesPerWakeup = 4096;  // fairness toward upstream sockets
 constexpr size_t kMinEthernetFrame = 60;      // without FCS
+constexpr size_t kMaxFrameParts = 16;
 
+// LinkOutput hands a frame to the device as the pbuf chain's pieces, without copying. With
+// offloads, TCP checksums are left to the guest's kernel (lwIP does not compute them) and large
+// segments go out as GSO.
 err_t LinkOutput(netif* nif, pbuf* p) {
   auto* ns = static_cast<Netstack*>(nif->state);
-  uint8_t stack_buf[2048];
-  if (p->tot_len <= sizeof(stack_buf)) {
-    pbuf_copy_partial(p, stack_buf, p->tot_len, 0);
-    ns->TransmitFrame({stack_buf, p->tot_len});
-  } else {
-    std::vector<uint8_t> frame(p->tot_len);
-    pbuf_copy_partial(p, frame.data(), p->tot_len, 0);
-    ns->TransmitFrame(frame);
+  std::span<const uint8_t> parts[kMaxFrameParts];
+  size_t n = 0;
+  for (const pbuf* q = p; q != nullptr && n <= kMaxFrameParts; q = q->next) {
+    if (q->len != 0) {
+      if (n == kMaxFrameParts) {
+        ++n;
+        break;
+      }
+      parts[n++] = {static_cast<const uint8_t*>(q->payload), q->len};
+    }
   }
+  std::optional<FrameOffload> offload = FrameOffload{};
+  if (ns->offload() && n <= kMaxFrameParts) {
+    offload =
+        PrepareTxOffload({static_cast<uint8_t*>(p->payload), p->len}, p->tot_len, ns->config().mtu);
+  }
+  std::vector<uint8_t> linear;
+  if (n > kMaxFrameParts || !offload) {
+    // Rare: too many pieces, or headers split across pbufs. One copy.
+    linear.resize(p->tot_len);
+    pbuf_copy_partial(p, linear.data(), p->tot_len, 0);
+    parts[0] = linear;
+    n = 1;
+    offload =
+        ns->offload() ? PrepareTxOffload(linear, linear.size(), ns->config().mtu) : FrameOffload{};
+  }
+  if (offload->gso != FrameOffload::Gso::kNone) {
+    ++ns->mutable_stats().gso_frames_out;
+  }
+  ns->TransmitFrame({parts, n}, *offload);
   return ERR_OK;
 }
 
@@ -38,7 +65,7 @@ err_t NetifInit(netif* nif) {
   nif->name[1] = 'g';
   nif->hwaddr_len = ETH_HWADDR_LEN;
   std::memcpy(nif->hwaddr, cfg.gateway_mac.data(), ETH_HWADDR_LEN);
-  nif->mtu = cfg.mtu;
+  nif->mtu = ns->offload() ? std::max(cfg.mtu, kOffloadNetifMtu) : cfg.mtu;
   nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
   nif->output = etharp_output;
   nif->output_ip6 = ethip6_output;
@@ -101,6 +128,7 @@ Result<std::unique_ptr<Netstack>> Netstack::Create(const NetstackConfig& config,
     return Status::Error("MTU " + std::to_string(config.mtu) + " out of range 576..65520");
   }
   std::unique_ptr<Netstack> ns(new Netstack(config, device, clock, delegate));
+  ns->offload_ = device != nullptr && device->offloads();
   g_instance = ns.get();
   SetLwipClock(&clock);
   Status st = ns->Init();
@@ -116,7 +144,8 @@ Status Netstack::Init() {
     lwip_init();
     lwip_initialized = true;
   }
-  rx_buf_.resize(size_t{config_.mtu} + 64);
+  // With offloads the guest may hand over whole 64 KiB segments whatever its MTU.
+  rx_buf_.resize(offload_ ? size_t{65535} + 64 : size_t{config_.mtu} + 64);
   lwip_ = std::make_unique<LwipState>();
   ip4_addr_t ip;
   ip4_addr_t mask;
@@ -128,6 +157,10 @@ Status Netstack::Init() {
   ip4_addr_set_zero(&gw);
   if (netif_add(&lwip_->nif, &ip, &mask, &gw, this, NetifInit, ethernet_input) == nullptr) {
     return Status::Error("lwIP netif_add failed");
+  }
+  if (offload_) {
+    // TCP checksums for the guest are completed by its kernel (PrepareTxOffload tags them).
+    NETIF_SET_CHECKSUM_CTRL(&lwip_->nif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
   }
   netif_set_default(&lwip_->nif);
   netif_set_up(&lwip_->nif);
@@ -170,9 +203,12 @@ bool Netstack::OnDeviceReadable() {
       return false;
     }
     ++stats_.frames_in;
-    if (r.size < SIZEOF_ETH_HDR || r.size > rx_buf_.size() - 4) {
-      ++stats_.bad_packets;  // runt, or longer than the MTU allows (truncated read)
+    if (r.size < SIZEOF_ETH_HDR || r.size > rx_buf_.size() - 4 || r.size > 0xffff) {
+      ++stats_.bad_packets;  // runt, bad offload header, or longer than allowed (truncated read)
       continue;
+    }
+    if (r.offload.gso != FrameOffload::Gso::kNone) {
+      ++stats_.gso_frames_in;
     }
     // Only IPv4 and ARP reach lwIP. IPv6 is not served yet (no address is configured for it), and
     // lwIP's IPv6 input has undefined behaviour on some inputs when no IPv6 address exists; the
@@ -193,17 +229,20 @@ bool Netstack::OnDeviceReadable() {
       continue;
     }
     std::memcpy(p->payload, rx_buf_.data(), len);
+    rx_offload_ = r.offload;
     if (lwip_->nif.input(p, &lwip_->nif) != ERR_OK) {
       pbuf_free(p);
     }
+    rx_offload_ = FrameOffload{};
   }
   lwip_->acceptor->CollectGarbage();
   return true;
 }
 
-void Netstack::TransmitFrame(std::span<const uint8_t> frame) {
+void Netstack::TransmitFrame(std::span<const std::span<const uint8_t>> parts,
+                             const FrameOffload& offload) {
   if (tx_queue_.empty()) {
-    IoStatus st = device_->WriteFrame(frame);
+    IoStatus st = device_->WriteFrameParts(parts, offload);
     if (st == IoStatus::kOk) {
       ++stats_.frames_out;
       return;
@@ -217,12 +256,18 @@ void Netstack::TransmitFrame(std::span<const uint8_t> frame) {
     ++stats_.frames_dropped_tx_full;  // TCP retransmits; datagrams are lost as on a full NIC
     return;
   }
-  tx_queue_.emplace_back(frame.begin(), frame.end());
+  QueuedFrame& q = tx_queue_.emplace_back();
+  for (std::span<const uint8_t> part : parts) {
+    q.bytes.insert(q.bytes.end(), part.begin(), part.end());
+  }
+  q.offload = offload;
 }
 
 void Netstack::OnDeviceWritable() {
   while (!tx_queue_.empty()) {
-    IoStatus st = device_->WriteFrame(tx_queue_.front());
+    const QueuedFrame& q = tx_queue_.front();
+    const std::span<const uint8_t> one[1] = {q.bytes};
+    IoStatus st = device_->WriteFrameParts(one, q.offload);
     if (st == IoStatus::kWouldBlock) {
       return;
     }
@@ -268,7 +313,12 @@ void Netstack::SendUdp(const SocketAddress& from, const SocketAddress& to,
   ip_addr_t dst = ToLwip(to.ip);
   // The pcb is never bound into lwIP's lists: it only stamps the source port on replies.
   lwip_->udp_out->local_port = from.port;
+  // Datagrams are cut to the guest's link MTU (with offloads the netif's MTU is only lwIP's TCP
+  // segment ceiling).
+  u16_t netif_mtu = lwip_->nif.mtu;
+  lwip_->nif.mtu = config_.mtu;
   udp_sendto_if_src(lwip_->udp_out, p, &dst, to.port, &lwip_->nif, &src);
+  lwip_->nif.mtu = netif_mtu;
   pbuf_free(p);
 }
 

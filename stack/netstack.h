@@ -37,7 +37,7 @@ struct NetstackConfig {
   unsigned v4_prefix_len = 30;
   MacAddress gateway_mac = {0x02, 0x6d, 0x73, 0x00, 0x00, 0x01};
   MacAddress guest_mac = {0x02, 0x6d, 0x73, 0x00, 0x00, 0x02};
-  uint16_t mtu = 1500;
+  uint16_t mtu = 1500;  // the guest link's MTU (what IP datagrams for the guest are cut to)
   size_t tx_queue_frames = 4096;  // frames held for the guest while the device is full
   size_t max_pending_syns = 4096;
 };
@@ -60,6 +60,8 @@ struct NetstackStats {
   uint64_t spoofed = 0;         // source address not the guest's
   uint64_t syns_held = 0;
   uint64_t syn_retransmits_dropped = 0;
+  uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
+  uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
 };
 
 class Netstack {
@@ -108,6 +110,8 @@ class Netstack {
   size_t TcpPcbCount() const;
 
   const NetstackConfig& config() const { return config_; }
+  // offload: the device moves partial checksums and GSO segments (FrameDevice::offloads()).
+  bool offload() const { return offload_; }
   const NetstackStats& stats() const { return stats_; }
   NetstackStats& mutable_stats() { return stats_; }
   Delegate* delegate() const { return delegate_; }
@@ -116,7 +120,9 @@ class Netstack {
   // Internal to stack/ (the lwIP glue), not part of the public surface.
   struct LwipState;
   LwipState* lwip() const { return lwip_.get(); }
-  void TransmitFrame(std::span<const uint8_t> frame);
+  void TransmitFrame(std::span<const std::span<const uint8_t>> parts, const FrameOffload& offload);
+  // rx_offload: the offload header of the frame being processed (empty without offloads).
+  const FrameOffload& rx_offload() const { return rx_offload_; }
   static Netstack* Instance();
 
  private:
@@ -129,7 +135,13 @@ class Netstack {
   const Clock& clock_;
   Delegate* delegate_;
   NetstackStats stats_;
-  std::deque<std::vector<uint8_t>> tx_queue_;
+  bool offload_ = false;
+  FrameOffload rx_offload_;
+  struct QueuedFrame {
+    std::vector<uint8_t> bytes;
+    FrameOffload offload;
+  };
+  std::deque<QueuedFrame> tx_queue_;
   std::vector<uint8_t> rx_buf_;
   std::unique_ptr<LwipState> lwip_;
 };

@@ -119,7 +119,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   }
   // A SYN starts a policy decision and an upstream connect: verify its checksum first (lwIP
   // checks every segment too, but only later, inside tcp_input).
-  if (!ChecksumOk(p, pkt)) {
+  if (!pkt.l4_csum_trusted && !ChecksumOk(p, pkt)) {
     ++stack_->mutable_stats().bad_packets;
     pbuf_free(p);
     return;
@@ -206,6 +206,13 @@ err_t TcpAcceptor::PassiveOpen(u8_t /*id*/, tcp_pcb_listen* lpcb, tcp_pcb* cpcb)
   auto it = self->pending_.find(self->injecting_);
   if (self->injecting_ == 0 || it == self->pending_.end() || !TupleIs(cpcb, it->second.tuple)) {
     return ERR_VAL;  // not a SYN we released: lwIP abandons the pcb
+  }
+  // With offloads, segments for a guest that takes full link-MTU segments are built up to 64 KiB
+  // and split by its kernel (GSO at the link MTU): one lwIP segment, one frame, per 64 KiB.
+  const NetstackConfig& cfg = self->stack_->config();
+  if (self->stack_->offload() && IP_IS_V4_VAL(cpcb->remote_ip) && cfg.mtu > 40 &&
+      cpcb->mss >= cfg.mtu - 40) {
+    cpcb->mss = kOffloadMss4;
   }
   it->second.conn = std::make_unique<GuestTcp>(cpcb, it->second.tuple, it->first);
   tcp_ext_arg_set_callbacks(cpcb, ConnExtArgId(), &kConnCallbacks);

@@ -7,6 +7,9 @@ half-close, a reset. It prints one result line; the test asserts on it.
   halfclose HOST PORT SIZE          -> sends SIZE bytes, shutdown(SHUT_WR), prints the reply
   reset HOST PORT                   -> starts a large download, then closes with RST; "reset"
   many HOST PORT N                  -> N simultaneous GET /hello; "ok N" when all answered
+  hold HOST PORT N                  -> opens N connections to an echo service, echoes one
+                                       message on each with all N open, prints "open N", waits
+                                       for a line on stdin, closes them all, prints "closed N"
   udp HOST PORT HEX                 -> sends one datagram, prints the reply in hex, or the
                                        errno name (ECONNREFUSED when ICMP port unreachable came)
   tcpdns HOST PORT N1,N2,...        -> writes A queries for every name in ONE send on one TCP
@@ -134,6 +137,49 @@ def raw_syn(host, port):
     return "none"
 
 
+def hold(host, port, n):
+    """Opens n echo connections (at most 256 connecting at a time, so the listen queues are not
+    flooded), echoes b"ping" on each once all are open, prints "open N", then leaves closing to
+    the caller's signal on stdin. Returns the last line to print."""
+    import resource
+    import selectors
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    socks = []
+    deadline = time.monotonic() + 120
+    while len(socks) < n:
+        batch = []
+        for _ in range(min(256, n - len(socks))):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((host, port))
+            batch.append(s)
+        sel = selectors.DefaultSelector()
+        for s in batch:
+            sel.register(s, selectors.EVENT_WRITE)
+        pending = len(batch)
+        while pending and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=1):
+                sel.unregister(key.fileobj)
+                err = key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    return "connect failed after %d: %s" % (len(socks), errno.errorcode.get(err))
+                pending -= 1
+        if pending:
+            return "connect timed out after %d" % len(socks)
+        socks += batch
+    for s in socks:
+        s.setblocking(True)
+        s.settimeout(30)
+        s.sendall(b"ping")
+    echoed = sum(s.recv(16) == b"ping" for s in socks)
+    print("open %d echoed %d" % (len(socks), echoed), flush=True)
+    sys.stdin.readline()
+    for s in socks:
+        s.close()
+    return "closed %d" % len(socks)
+
+
 def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "connect":
@@ -172,6 +218,8 @@ def main():
             ok += read_all(s).startswith(b"HTTP/1.1 200")
             s.close()
         print("ok %d" % ok)
+    elif cmd == "hold":
+        print(hold(host, port, int(sys.argv[4])), flush=True)
     elif cmd == "udp":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)

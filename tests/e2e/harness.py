@@ -15,6 +15,7 @@ does not forward, so a destination it does not hold is silently dropped. A gatew
 connection that reaches them; deny tests assert the log stays empty.
 """
 import atexit
+import hashlib
 import json
 import os
 import random
@@ -55,6 +56,26 @@ DNS_RECORDS = {
 BLACKHOLE = "198.51.100.30"  # routed into the internet ns, which drops it: connects time out
 CANARIES = ["10.11.12.13", "192.168.77.1", "169.254.169.254", "100.64.1.1"]
 GATEWAY_IP = "172.16.0.1"
+
+
+def expected_sha(n, seed=1):
+    """SHA-256 of what servers.py's GET /bytes/N?seed=S streams."""
+    rng = random.Random(seed)
+    h = hashlib.sha256()
+    left = n
+    while left:
+        step = min(1 << 20, left)
+        h.update(rng.randbytes(step))
+        left -= step
+    return h.hexdigest()
+
+
+def file_sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def sh(*args, check=True, **kw):

@@ -13,6 +13,8 @@ Services, by port:
             GET /hello answers "hello from LOCAL_ADDR"; GET /headers the request's headers as JSON.
   7         sink-then-reply: reads until the client half-closes, then sends "LEN SHA256\n" and
             closes (proves half-close works through the gateway).
+  9         echo for many connections at once (one thread, selectors; tens of thousands held);
+            connections here are not logged.
 """
 import hashlib
 import http.server
@@ -170,6 +172,45 @@ class SinkServer(socketserver.ThreadingTCPServer):
         return conn, addr
 
 
+def echo_forever(port):
+    """Echoes every connection on one thread, so that 10,000 can be open at once."""
+    import resource
+    import selectors
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sel = selectors.DefaultSelector()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(4096)
+    ls.setblocking(False)
+    sel.register(ls, selectors.EVENT_READ)
+    while True:
+        for key, _ in sel.select():
+            if key.fileobj is ls:
+                try:
+                    while True:
+                        c, _ = ls.accept()
+                        c.setblocking(False)
+                        sel.register(c, selectors.EVENT_READ)
+                except (BlockingIOError, OSError):
+                    pass
+                continue
+            c = key.fileobj
+            try:
+                data = c.recv(65536)
+            except OSError:
+                data = b""
+            if data:
+                try:
+                    c.send(data)  # small messages: the buffer always takes them
+                except OSError:
+                    pass
+            else:
+                sel.unregister(c)
+                c.close()
+
+
 def main():
     conn_log = sys.argv[1]
     ready_file = sys.argv[2]
@@ -183,6 +224,7 @@ def main():
     servers.append(s)
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
+    threading.Thread(target=echo_forever, args=(9,), daemon=True).start()
     with open(ready_file, "w") as f:
         f.write(str(os.getpid()))
     threading.Event().wait()

@@ -5,12 +5,12 @@ Real clients (curl, python3 sockets) run inside `msb-gateway run`; real servers 
 world's internet namespace (harness.py). Every assertion on behaviour is paired with one on the
 audit log.
 """
-import hashlib
 import os
 import random
 import unittest
 
-from harness import CANARIES, GATEWAY_IP, SERVER, SERVER2, BLACKHOLE, shared_world
+from harness import (BLACKHOLE, CANARIES, GATEWAY_IP, SERVER, SERVER2, expected_sha, file_sha,
+                     shared_world)
 
 WORLD = None
 
@@ -18,25 +18,6 @@ WORLD = None
 def setUpModule():
     global WORLD
     WORLD = shared_world()
-
-
-def expected_sha(n, seed=1):
-    rng = random.Random(seed)
-    h = hashlib.sha256()
-    left = n
-    while left:
-        step = min(1 << 20, left)
-        h.update(rng.randbytes(step))
-        left -= step
-    return h.hexdigest()
-
-
-def file_sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class TransferTest(unittest.TestCase):

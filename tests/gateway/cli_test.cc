@@ -113,8 +113,43 @@ TEST(CliTest, CaCommand) {
 TEST(CliTest, ServeNeedsExactlyOneTapSource) {
   EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).ok());
   EXPECT_TRUE(Parse({"serve", "--tap-fd", "5"}).ok());
-  EXPECT_EQ(Parse({"serve"}).error(), "serve needs exactly one of --tap NAME or --tap-fd N");
+  EXPECT_TRUE(Parse({"serve", "--netns", "/run/netns/box"}).ok());
+  EXPECT_EQ(Parse({"serve"}).error(),
+            "serve needs exactly one of --tap NAME, --tap-fd N or --netns PATH");
   EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--tap-fd", "5"}).ok());
+  EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--netns", "/run/netns/box"}).ok());
+  EXPECT_EQ(Parse({"serve", "--netns", ""}).error(),
+            "--netns: invalid value \"\": expected a network namespace path (/run/netns/NAME, "
+            "/proc/PID/ns/net)");
+}
+
+TEST(CliTest, NetnsCreatesTheInterfaceRunDoes) {
+  auto c = Parse({"serve", "--netns", "/run/netns/box"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().netns_path, "/run/netns/box");
+  EXPECT_EQ(c.value().tap_name, "eth0");
+  EXPECT_EQ(c.value().gateway.net.mtu, kJumboMtu);
+  EXPECT_TRUE(c.value().offload);
+  c = Parse({"serve", "--netns", "/proc/1/ns/net", "--interface", "veth-g", "--mtu", "1500",
+             "--no-offload"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().tap_name, "veth-g");
+  EXPECT_EQ(c.value().gateway.net.mtu, 1500);
+  EXPECT_FALSE(c.value().offload);
+}
+
+TEST(CliTest, MtuDefaultsToJumboWhereTheGatewayMakesTheInterface) {
+  // run and --netns create the interface: jumbo, as pasta and slirp4netns do. A TAP someone else
+  // made (a VM's) is Ethernet's 1500 unless --mtu says otherwise.
+  EXPECT_EQ(Parse({"run", "--", "true"}).value().gateway.net.mtu, 65520);
+  EXPECT_EQ(Parse({"run", "--mtu", "9000", "--", "true"}).value().gateway.net.mtu, 9000);
+  EXPECT_EQ(Parse({"serve", "--tap", "tap0"}).value().gateway.net.mtu, 1500);
+  EXPECT_EQ(Parse({"serve", "--tap-fd", "5", "--mtu", "9000"}).value().gateway.net.mtu, 9000);
+  EXPECT_EQ(Parse({"run", "--mtu", "575", "--", "true"}).error(),
+            "--mtu: invalid value \"575\": expected a whole number from 576 to 65520");
+  EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).value().offload);
+  EXPECT_FALSE(Parse({"run", "--no-offload", "--", "true"}).value().offload);
+  EXPECT_EQ(Parse({"run", "--no-offload=1", "--", "true"}).error(), "--no-offload takes no value");
 }
 
 TEST(CliTest, ExplainTakesPolicyFlagsAndOneDestination) {
@@ -148,7 +183,7 @@ TEST(CliTest, ErrorsNameTheTokenAndSuggest) {
   EXPECT_EQ(Parse({"run", "--net"}).error(), "--net needs a value");
   EXPECT_EQ(Parse({"run", "--no-net=yes", "--", "true"}).error(), "--no-net takes no value");
   EXPECT_EQ(Parse({"serve", "--tap", "t", "--interface", "x"}).error(),
-            "flag \"--interface\" does not apply to this command; see msb-gateway help");
+            "--interface applies to run and serve --netns (--tap names the TAP)");
   EXPECT_EQ(Parse({"run"}).error(),
             "run needs a command: msb-gateway run [flags] -- CMD [ARGS...]");
   EXPECT_EQ(Parse({"serve", "--tap", "x", "--"}).error(),

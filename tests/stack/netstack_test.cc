@@ -7,6 +7,7 @@
 
 #include <deque>
 
+#include "stack/offload.h"
 #include "tests/stack/frames.h"
 
 namespace msb::stack {
@@ -34,24 +35,43 @@ class FakeDevice final : public FrameDevice {
   int fd() const override { return -1; }
   ReadResult ReadFrame(std::span<uint8_t> buf) override {
     if (in.empty()) {
-      return {IoStatus::kWouldBlock, 0};
+      return {IoStatus::kWouldBlock, 0, {}};
     }
     std::vector<uint8_t> f = std::move(in.front());
     in.pop_front();
+    FrameOffload o;
+    if (!in_offload.empty()) {
+      o = in_offload.front();
+      in_offload.pop_front();
+    }
     size_t n = std::min(f.size(), buf.size());
     std::copy_n(f.begin(), n, buf.begin());
-    return {IoStatus::kOk, f.size()};
+    return {IoStatus::kOk, f.size(), o};
   }
   IoStatus WriteFrame(std::span<const uint8_t> frame) override {
     if (blocked) {
       return IoStatus::kWouldBlock;
     }
     out.emplace_back(frame.begin(), frame.end());
+    out_offload.emplace_back();
     return IoStatus::kOk;
   }
+  // An offloading device (a TAP with a virtio-net header): in_offload[i] goes with in[i].
+  bool offloads() const override { return offload; }
+  IoStatus WriteFrameParts(std::span<const std::span<const uint8_t>> parts,
+                           const FrameOffload& o) override {
+    IoStatus st = FrameDevice::WriteFrameParts(parts, o);
+    if (st == IoStatus::kOk) {
+      out_offload.back() = o;
+    }
+    return st;
+  }
   std::deque<std::vector<uint8_t>> in;
+  std::deque<FrameOffload> in_offload;
   std::vector<std::vector<uint8_t>> out;
+  std::vector<FrameOffload> out_offload;
   bool blocked = false;
+  bool offload = false;
 };
 
 class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
@@ -87,6 +107,7 @@ class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
 class NetstackTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    dev_.offload = offload_device_;
     auto ns = Netstack::Create(NetstackConfig{}, &dev_, clock_, &rec_);
     ASSERT_TRUE(ns.ok()) << ns.error();
     ns_ = std::move(ns).value();
@@ -116,20 +137,31 @@ class NetstackTest : public ::testing::Test {
       if (!answered) {
         break;
       }
-      std::erase_if(dev_.out, [](const auto& f) { return ParseFrame(f).ethertype == 0x0806; });
+      for (size_t i = dev_.out.size(); i-- > 0;) {
+        if (ParseFrame(dev_.out[i]).ethertype == 0x0806) {
+          dev_.out.erase(dev_.out.begin() + static_cast<ptrdiff_t>(i));
+          if (i < dev_.out_offload.size()) {
+            dev_.out_offload.erase(dev_.out_offload.begin() + static_cast<ptrdiff_t>(i));
+          }
+        }
+      }
       ASSERT_TRUE(ns_->OnDeviceReadable());
     }
   }
-  std::vector<Parsed> TakeOut() {
+  std::vector<Parsed> TakeOut(std::vector<FrameOffload>* offloads = nullptr) {
     AnswerArp();
     std::vector<Parsed> out;
-    for (const auto& f : dev_.out) {
-      Parsed p = ParseFrame(f);
+    for (size_t i = 0; i < dev_.out.size(); ++i) {
+      Parsed p = ParseFrame(dev_.out[i]);
       if (p.ethertype == 0x0800) {
         out.push_back(p);
+        if (offloads != nullptr) {
+          offloads->push_back(i < dev_.out_offload.size() ? dev_.out_offload[i] : FrameOffload{});
+        }
       }
     }
     dev_.out.clear();
+    dev_.out_offload.clear();
     return out;
   }
   TcpSegment Syn(uint16_t sport, const SocketAddress& dst, uint32_t seq = 1000) {
@@ -177,6 +209,7 @@ class NetstackTest : public ::testing::Test {
   }
 
   FakeClock& clock_ = SharedClock();
+  bool offload_device_ = false;
   FakeDevice dev_;
   Recorder rec_;
   std::unique_ptr<Netstack> ns_;
@@ -513,6 +546,127 @@ TEST(NetstackCreateTest, OnlyOneAtATimeAndConfigValidated) {
   auto first = Netstack::Create(NetstackConfig{}, &dev, clock, &rec);
   ASSERT_TRUE(first.ok());
   EXPECT_FALSE(Netstack::Create(NetstackConfig{}, &dev, clock, &rec).ok());
+}
+
+// With an offloading device (virtio-net header): partial checksums are checked for where they
+// are and what they hold, large segments are accepted from the guest and built for it (GSO).
+class NetstackOffloadTest : public NetstackTest {
+ protected:
+  NetstackOffloadTest() { offload_device_ = true; }
+
+  // Partial turns a frame's valid TCP checksum into the pseudo-header sum a sending kernel leaves,
+  // and says so in the frame's offload header.
+  static FrameOffload Partial(std::vector<uint8_t>* frame, uint16_t csum_offset = 16) {
+    std::span<const uint8_t> ip(frame->data() + 14, frame->size() - 14);
+    uint16_t sum = PseudoHeaderSum4(ip.subspan<12, 4>(), ip.subspan<16, 4>(), ip[9],
+                                    static_cast<uint16_t>(ip.size() - 20));
+    (*frame)[14 + 20 + 16] = static_cast<uint8_t>(sum >> 8);
+    (*frame)[14 + 20 + 17] = static_cast<uint8_t>(sum);
+    FrameOffload o;
+    o.needs_csum = true;
+    o.csum_start = 34;
+    o.csum_offset = csum_offset;
+    return o;
+  }
+  void SendWith(const std::vector<uint8_t>& frame, const FrameOffload& o) {
+    dev_.in_offload.resize(dev_.in.size());
+    dev_.in_offload.push_back(o);
+    Send(frame);
+  }
+};
+
+TEST_F(NetstackOffloadTest, WellFormedPartialChecksumIsTrusted) {
+  auto frame = TcpFrame(Syn(40100, {kServer, 80}));
+  FrameOffload o = Partial(&frame);
+  SendWith(frame, o);
+  ASSERT_EQ(rec_.syns.size(), 1u);  // the field holds no valid checksum, yet it is accepted
+  EXPECT_EQ(ns_->stats().bad_packets, 0u);
+}
+
+TEST_F(NetstackOffloadTest, BadPartialChecksumsAreRejectedNotDelivered) {
+  auto frame = TcpFrame(Syn(40101, {kServer, 80}));
+  auto good = frame;
+  FrameOffload o = Partial(&good);
+  // The claim says partial, but the field holds something else (here the complete checksum).
+  SendWith(frame, o);
+  // The claim points at the wrong place.
+  auto moved = good;
+  FrameOffload wrong_offset = Partial(&moved, 6);
+  SendWith(moved, wrong_offset);
+  FrameOffload wrong_start = o;
+  wrong_start.csum_start = 30;
+  SendWith(good, wrong_start);
+  // A GSO claim for another protocol.
+  FrameOffload udp_gso = o;
+  udp_gso.gso = FrameOffload::Gso::kUdp;
+  udp_gso.gso_size = 1000;
+  SendWith(good, udp_gso);
+  EXPECT_TRUE(rec_.syns.empty());
+  EXPECT_TRUE(TakeOut().empty());  // nothing answered, not even an RST
+  EXPECT_EQ(ns_->stats().bad_packets, 4u);
+}
+
+TEST_F(NetstackOffloadTest, LargeSegmentsBothWays) {
+  uint32_t server_next = 0;
+  GuestTcp* c = Handshake(40102, {kServer, 80}, &server_next);
+  ASSERT_NE(c, nullptr);
+  // From the guest: one 30000-byte TSO segment (gso_size 1460) with a partial checksum.
+  TcpSegment seg;
+  seg.src = {kGuest, 40102};
+  seg.dst = {kServer, 80};
+  seg.seq = 1001;
+  seg.ack = server_next;
+  seg.flags = kAck;
+  seg.payload.assign(30000, 0x5a);
+  auto frame = TcpFrame(seg);
+  FrameOffload o = Partial(&frame);
+  o.gso = FrameOffload::Gso::kTcp4;
+  o.gso_size = 1460;
+  o.hdr_len = 54;
+  SendWith(frame, o);
+  EXPECT_EQ(c->ReadableBytes(), 30000u);
+  EXPECT_EQ(ns_->stats().gso_frames_in, 1u);
+  c->Consume(c->ReadableBytes());
+  TakeOut();
+  // To the guest: 60000 bytes leave as one GSO segment cut at the link MTU by the guest's kernel
+  // (the guest advertised MSS 1460 = MTU 1500), its checksum left partial for that kernel.
+  std::vector<uint8_t> data(60000, 0xa5);
+  ASSERT_EQ(c->Write(data), data.size());
+  c->Flush();
+  std::vector<FrameOffload> offloads;
+  auto out = TakeOut(&offloads);
+  size_t bytes = 0;
+  size_t gso = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    ASSERT_TRUE(out[i].tcp);
+    bytes += out[i].tcp->payload.size();
+    EXPECT_TRUE(offloads[i].needs_csum);
+    EXPECT_EQ(offloads[i].csum_start, 34);
+    EXPECT_EQ(offloads[i].csum_offset, 16);
+    if (offloads[i].gso == FrameOffload::Gso::kTcp4) {
+      ++gso;
+      EXPECT_EQ(offloads[i].gso_size, 1460);
+      EXPECT_EQ(offloads[i].hdr_len, 54);
+    }
+  }
+  EXPECT_EQ(bytes, data.size());
+  EXPECT_GE(gso, 1u);
+  EXPECT_LE(out.size(), 4u);  // 64 KiB segments, not 1460-byte ones
+  EXPECT_EQ(ns_->stats().gso_frames_out, gso);
+}
+
+TEST_F(NetstackTest, WithoutOffloadsSegmentsFollowTheMss) {
+  uint32_t server_next = 0;
+  GuestTcp* c = Handshake(40103, {kServer, 80}, &server_next);
+  ASSERT_NE(c, nullptr);
+  std::vector<uint8_t> data(10000, 1);
+  ASSERT_EQ(c->Write(data), data.size());
+  c->Flush();
+  for (const Parsed& p : TakeOut()) {
+    ASSERT_TRUE(p.tcp);
+    EXPECT_LE(p.tcp->payload.size(), 1460u);
+    EXPECT_TRUE(p.checksums_ok);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,176 @@
+// guest_interface: see guest_interface.h. Plain ioctls (SIOCSIF*, SIOCADDRT): they work in a fork
+// child without netlink or any library.
+#include "gateway/guest_interface.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace msb::gateway {
+namespace {
+
+std::string Errno(const char* what) {
+  return std::string(what) + ": " + strerror(errno);
+}
+
+std::string SetIfFlagsUp(int s, const char* name) {
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+    return Errno("SIOCGIFFLAGS");
+  }
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+    return Errno("SIOCSIFFLAGS");
+  }
+  return {};
+}
+
+sockaddr_in Sin(const IpAddress& ip) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(ip.v4());
+  return sin;
+}
+
+// ConfigureInterface gives the TAP `name` the guest's addresses, MTU and route (socket `s`).
+std::string ConfigureInterface(int s, const std::string& name, const stack::NetstackConfig& net) {
+  std::string err = SetIfFlagsUp(s, "lo");
+  if (!err.empty()) {
+    return "lo: " + err;
+  }
+  ifreq req{};
+  std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  std::memcpy(req.ifr_hwaddr.sa_data, net.guest_mac.data(), 6);
+  if (ioctl(s, SIOCSIFHWADDR, &req) < 0) {
+    return Errno("SIOCSIFHWADDR");
+  }
+  req = ifreq{};
+  std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  req.ifr_mtu = net.mtu;
+  if (ioctl(s, SIOCSIFMTU, &req) < 0) {
+    return Errno("SIOCSIFMTU");
+  }
+  sockaddr_in addr = Sin(net.guest_v4);
+  std::memcpy(&req.ifr_addr, &addr, sizeof(addr));
+  if (ioctl(s, SIOCSIFADDR, &req) < 0) {
+    return Errno("SIOCSIFADDR");
+  }
+  uint32_t mask = ~uint32_t{0} << (32 - net.v4_prefix_len);
+  sockaddr_in netmask = Sin(IpAddress::V4(mask));
+  std::memcpy(&req.ifr_netmask, &netmask, sizeof(netmask));
+  if (ioctl(s, SIOCSIFNETMASK, &req) < 0) {
+    return Errno("SIOCSIFNETMASK");
+  }
+  err = SetIfFlagsUp(s, name.c_str());
+  if (!err.empty()) {
+    return err;
+  }
+  // IPv6 arrives with the VM front-end issue; until then the guest has no IPv6 at all, so IPv6
+  // attempts fail at once (ENETUNREACH) and Happy Eyeballs falls back to IPv4 without waiting.
+  std::string sysctl = "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6";
+  if (int sf = open(sysctl.c_str(), O_WRONLY | O_CLOEXEC); sf >= 0) {
+    (void)!write(sf, "1", 1);
+    close(sf);
+  }
+  rtentry rt{};
+  sockaddr_in any = Sin(IpAddress::V4(0));
+  sockaddr_in gw = Sin(net.gateway_v4);
+  std::memcpy(&rt.rt_dst, &any, sizeof(any));
+  std::memcpy(&rt.rt_genmask, &any, sizeof(any));
+  std::memcpy(&rt.rt_gateway, &gw, sizeof(gw));
+  rt.rt_flags = RTF_UP | RTF_GATEWAY;
+  std::string dev = name;
+  rt.rt_dev = dev.data();
+  if (ioctl(s, SIOCADDRT, &rt) < 0) {
+    return Errno("SIOCADDRT (default route)");
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string CreateGuestTap(const std::string& name, const stack::NetstackConfig& net, bool vnet_hdr,
+                           int* tap_fd) {
+  if (if_nametoindex(name.c_str()) != 0) {
+    return "an interface named \"" + name + "\" already exists there (--interface picks another)";
+  }
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return Errno("open /dev/net/tun");
+  }
+  ifreq ifr{};
+  ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
+  std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    std::string err = Errno("TUNSETIFF");
+    close(fd);
+    return err;
+  }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    std::string err = Errno("socket");
+    close(fd);
+    return err;
+  }
+  std::string err = ConfigureInterface(s, name, net);
+  close(s);
+  if (!err.empty()) {
+    close(fd);
+    return err;
+  }
+  *tap_fd = fd;
+  return {};
+}
+
+Result<int> CreateGuestTapInNetns(const std::string& netns_path, const std::string& name,
+                                  const stack::NetstackConfig& net, bool vnet_hdr) {
+  int target = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    return Status::Error("--netns " + netns_path + ": " + strerror(errno));
+  }
+  int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0) {
+    int err = errno;
+    close(target);
+    return Status::Error(std::string("cannot open this thread's network namespace: ") +
+                         strerror(err));
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    close(target);
+    close(home);
+    return Status::Error("--netns " + netns_path + ": " +
+                         (err == EINVAL ? std::string("not a network namespace")
+                                        : std::string("cannot enter: ") + strerror(err)));
+  }
+  close(target);
+  int fd = -1;
+  std::string err = CreateGuestTap(name, net, vnet_hdr, &fd);
+  // Coming back cannot fail for a namespace we were just in; if it did, serving from inside
+  // the guest's namespace would be wrong: give up.
+  if (setns(home, CLONE_NEWNET) < 0) {
+    std::perror("msb-gateway: cannot return to the gateway's network namespace");
+    _exit(1);
+  }
+  close(home);
+  if (!err.empty()) {
+    return Status::Error("--netns " + netns_path + ": " + err);
+  }
+  return fd;
+}
+
+}  // namespace msb::gateway
