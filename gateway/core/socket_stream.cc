@@ -50,7 +50,7 @@ size_t SocketStream::WriteSpace() const {
   if (fd_ < 0 || failed_ || write_shut_ || write_blocked_) {
     return 0;
   }
-  return kBufferSize;  // the kernel decides; Write reports what it took
+  return kMaxBuffer;  // the kernel decides; Write reports what it took
 }
 
 size_t SocketStream::Write(std::span<const uint8_t> data) {
@@ -171,18 +171,26 @@ void SocketStream::OnIo(uint32_t events) {
 void SocketStream::ReadSome() {
   while (!eof_) {
     if (buf_ == nullptr) {
-      buf_.reset(new uint8_t[kBufferSize]);
+      buf_.reset(new uint8_t[cap_]);
       begin_ = end_ = 0;
     }
-    if (end_ == kBufferSize) {
-      if (begin_ == 0) {
+    if (end_ == cap_) {
+      if (begin_ == 0 && cap_ < kMaxBuffer) {
+        // A read filled the buffer: a bulk transfer. Read it in larger batches from now on.
+        size_t bigger = std::min(cap_ * 4, kMaxBuffer);
+        std::unique_ptr<uint8_t[]> grown(new uint8_t[bigger]);
+        std::memcpy(grown.get(), buf_.get(), end_);
+        buf_ = std::move(grown);
+        cap_ = bigger;
+      } else if (begin_ == 0) {
         break;  // full: the kernel's window closes until the consumer catches up
+      } else {
+        std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
       }
-      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
     }
-    ssize_t n = recv(fd_, buf_.get() + end_, kBufferSize - end_, MSG_DONTWAIT);
+    ssize_t n = recv(fd_, buf_.get() + end_, cap_ - end_, MSG_DONTWAIT);
     if (n > 0) {
       end_ += static_cast<size_t>(n);
       continue;
@@ -210,7 +218,7 @@ void SocketStream::UpdateInterest() {
     return;
   }
   uint32_t want = 0;
-  if (!eof_ && end_ - begin_ < kBufferSize) {
+  if (!eof_ && end_ - begin_ < kMaxBuffer) {
     want |= EPOLLIN;
   }
   if (write_blocked_) {

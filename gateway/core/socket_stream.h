@@ -1,9 +1,12 @@
 // SocketStream: a connected, non-blocking host socket (an upstream TCP connection) as a
 // ByteStream, driven by the event loop.
 //
-// Reading: the socket is read into a bounded buffer (kBufferSize) only while that buffer has room,
-// so a slow consumer closes the kernel's receive window instead of growing memory. The buffer is
-// allocated when bytes arrive and released once consumed, so an idle connection holds none.
+// Reading: the socket is read into a bounded buffer only while that buffer has room, so a slow
+// consumer closes the kernel's receive window instead of growing memory. The buffer is allocated
+// when bytes arrive and released once consumed, so an idle connection holds none. It starts at
+// kInitialBuffer and grows (up to kMaxBuffer) each time a read fills it: a bulk download is then
+// read in large batches, which halves the gateway's CPU per byte (docs/performance.md), while
+// small exchanges keep small buffers.
 // Writing: Write sends at once; what the kernel does not take is left to the caller (the stream
 // buffers nothing), and OnStreamWritable follows when the socket drains.
 // EPOLLHUP is level-triggered and cannot be masked: while the buffer is full a hung-up socket is
@@ -23,7 +26,8 @@ namespace msb::gateway {
 
 class SocketStream final : public ByteStream, private IoHandler {
  public:
-  static constexpr size_t kBufferSize = 64 * 1024;
+  static constexpr size_t kInitialBuffer = 64 * 1024;
+  static constexpr size_t kMaxBuffer = 1024 * 1024;
 
   // SocketStream takes ownership of the connected socket `fd` and watches it on `loop`.
   static Result<std::unique_ptr<SocketStream>> Create(EventLoop* loop, int fd);
@@ -55,7 +59,8 @@ class SocketStream final : public ByteStream, private IoHandler {
   EventLoop* loop_;
   int fd_;
   StreamHandler* handler_ = nullptr;
-  std::unique_ptr<uint8_t[]> buf_;  // kBufferSize bytes while holding data, else null
+  std::unique_ptr<uint8_t[]> buf_;  // cap_ bytes while holding data, else null
+  size_t cap_ = kInitialBuffer;
   size_t begin_ = 0;
   size_t end_ = 0;
   bool eof_ = false;

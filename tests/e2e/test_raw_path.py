@@ -114,6 +114,9 @@ class NetnsCase(unittest.TestCase):
 
     def setUp(self):
         self.ns = "msbt-g%d" % os.getpid()
+        # /run/netns is the machine's directory even inside private namespaces: a run that died
+        # may have left the name behind.
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
         sh("ip", "netns", "add", self.ns)
         self.audit = WORLD.path("netns-audit.jsonl")
         self.gw = None
