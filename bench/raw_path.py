@@ -18,6 +18,10 @@ TCP both ways (one stream), the stack process's CPU seconds per GiB moved, a 1 G
 (nginx, no interception), new HTTPS connections per second (h2load, one request each), and the
 stack's idle RSS. Once per setup (not per round): RSS with --flows idle echo connections open and
 the cost per flow. Medians, MB/s = 10^6 B/s.
+
+--profile: instead, for each msb-gateway setup in --only, one iperf3 run each way with
+`perf record -e cpu-clock -g` attached to the gateway (perf's own overhead makes these runs no
+measurement); prints each profile's top frames by self time.
 """
 import argparse
 import os
@@ -152,6 +156,35 @@ def idle_flows(stack, n):
     return before, during
 
 
+def profile(world, names, args):
+    """perf profiles of the gateway's bulk paths (see the module docstring)."""
+    for i, name in enumerate(n for n in names if n in MSB_FLAGS):
+        stack = Stack(world, name, i, args)
+        try:
+            for direction in ("upload", "download"):
+                data = os.path.join(world.tmp, "perf-%d-%s.data" % (i, direction))
+                cmd = stack.prefix + ["iperf3", "-c", SERVER, "-t", str(args.seconds + 2)]
+                if direction == "download":
+                    cmd.append("-R")
+                client = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+                time.sleep(1)
+                subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-p",
+                                str(stack.proc.pid), "-o", data, "--", "sleep",
+                                str(args.seconds)], capture_output=True)
+                client.wait(timeout=60)
+                r = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio",
+                                    "--sort", "sym", "-g", "none", "--percent-limit", "1.5"],
+                                   capture_output=True, text=True)
+                print("### %s, %s: top frames by self time" % (name, direction))
+                print()
+                for line in r.stdout.splitlines():
+                    if line.strip() and not line.startswith("#"):
+                        print("    " + line.strip())
+                print()
+        finally:
+            stack.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gateway", required=True)
@@ -159,6 +192,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--flows", type=int, default=10000)
     ap.add_argument("--only", default=",".join(SETUPS))
+    ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
     names = [n for n in SETUPS if n in args.only.split(",")]
     res = {}
@@ -177,6 +211,9 @@ def main():
         with open(os.path.join(root, "1g"), "wb") as f:
             f.truncate(GIB)
         start_nginx(world, certs, root)
+        if args.profile:
+            profile(world, names, args)
+            return
         for rnd in range(args.rounds):
             for i, name in enumerate(names):
                 stack = None

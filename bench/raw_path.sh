@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/raw_path.sh [--rounds N] [--seconds S] [--flows N] [--only NAME,...]: the raw path
+# bench/raw_path.sh [--rounds N] [--seconds S] [--flows N] [--only NAME,...] [--profile]: the raw path
 # (frames -> stack -> host sockets) of msb-gateway beside pasta, slirp4netns and a plain veth, in
 # private namespaces (needs root). Installs the peers (Debian's passt, slirp4netns) if missing.
 set -euo pipefail
@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 gw="$PWD/${MSB_BUILD_DIR:-build}/gateway/msb-gateway"
 [ -x "$gw" ] || scripts/build >/dev/null
 need=()
-for tool in pasta:passt slirp4netns:slirp4netns iperf3:iperf3 nginx:nginx h2load:nghttp2-client; do
+for tool in pasta:passt slirp4netns:slirp4netns iperf3:iperf3 nginx:nginx h2load:nghttp2-client \
+  perf:linux-perf; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
