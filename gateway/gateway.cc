@@ -1,6 +1,7 @@
 // Gateway: policy at SYN time, session ownership, device I/O (see gateway.h).
 #include "gateway/gateway.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include "gateway/core/guest_stream.h"
@@ -51,7 +52,19 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
 void Gateway::SweepPins() {
   // Lookups ignore expired pins anyway; the sweep only bounds memory.
   pins_->Sweep();
+  ReturnFreedMemory();
   sweep_timer_ = loop_->AddTimer(std::chrono::seconds(10), [this] { SweepPins(); });
+}
+
+void Gateway::ReturnFreedMemory() {
+  // Thousands of flows leave thousands of small freed blocks (pcbs, sessions) spread through the
+  // heap, which free() keeps; once most of them are gone, hand their pages back to the system so
+  // that RSS returns to its baseline (within one sweep, 10 s).
+  constexpr size_t kWorthTrimming = 256;
+  if (sessions_peak_ >= kWorthTrimming && sessions_.size() <= sessions_peak_ / 2) {
+    malloc_trim(0);
+    sessions_peak_ = sessions_.size();
+  }
 }
 
 Gateway::~Gateway() {
@@ -247,6 +260,7 @@ stack::SynVerdict Gateway::AdmitSession(uint64_t flow_id, uint64_t syn_id,
   ++stats_.flows_allowed;
   GuestSession* raw = session.get();
   sessions_[flow_id] = std::move(session);
+  sessions_peak_ = std::max(sessions_peak_, sessions_.size());
   flow_of_syn_[syn_id] = flow_id;
   // The session starts after lwIP has finished with this SYN (the stack must record it as held
   // before anything can resolve it).

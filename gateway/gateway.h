@@ -113,6 +113,7 @@ class Gateway final : public stack::Netstack::Delegate,
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
+  void ReturnFreedMemory();
 
   EventLoop* loop_;
   std::unique_ptr<stack::FrameDevice> device_;
@@ -129,6 +130,7 @@ class Gateway final : public stack::Netstack::Delegate,
   std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id
   std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                    // syn id -> flow id
   TimerId sweep_timer_ = 0;
+  size_t sessions_peak_ = 0;  // most sessions open at once since memory was last trimmed
   bool device_failed_ = false;
   bool shutting_down_ = false;
 };

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import signal
+import sys
 import subprocess
 import time
 import unittest
@@ -209,6 +210,12 @@ class ManyFlowsTest(NetnsCase):
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.gw.pid))
 
+    def rss_kib(self):
+        for line in open("/proc/%d/status" % self.gw.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
     def test_ten_thousand_concurrent_flows(self):
         # The limit this test needs: each side holds FLOWS descriptors (the gateway one upstream
         # socket per flow). CI's machine allows 20000 per process; say so if a machine does not.
@@ -218,6 +225,7 @@ class ManyFlowsTest(NetnsCase):
             self.skipTest("RLIMIT_NOFILE hard limit %d < %d" % (hard, FLOWS + 100))
         self.start("--max-connections", str(FLOWS + 100))
         baseline = self.fds()
+        rss_before = self.rss_kib()
         client = subprocess.Popen(["ip", "netns", "exec", self.ns, PYTHON, CLIENT, "hold", SERVER,
                                    "9", str(FLOWS)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -226,6 +234,7 @@ class ManyFlowsTest(NetnsCase):
             self.assertEqual(line, "open %d echoed %d" % (FLOWS, FLOWS), client.stderr.read()
                              if not line else line)
             self.assertGreaterEqual(self.fds(), baseline + FLOWS)
+            rss_during = self.rss_kib()
             client.stdin.write("\n")
             client.stdin.flush()
             self.assertEqual(client.stdout.readline().strip(), "closed %d" % FLOWS)
@@ -249,6 +258,17 @@ class ManyFlowsTest(NetnsCase):
         self.assertEqual(link["open_flows"], 0, link)
         self.assertEqual(link["tcp_pcbs"], 0, link)
         self.assertEqual(link["bad"], 0, link)
+        # Freed memory goes back to the system at the gateway's next sweep (10 s): RSS returns to
+        # its baseline, within a few MiB of allocator slack.
+        for _ in range(300):  # bounded: 30 s
+            rss_after = self.rss_kib()
+            if rss_after <= rss_before + 4096:
+                break
+            time.sleep(0.1)
+        print("\n%d flows: gateway RSS %d KiB before, %d with them open, %d after" % (
+            FLOWS, rss_before, rss_during, rss_after), file=sys.stderr)
+        self.assertGreater(rss_during, rss_before + 4096)  # the flows did cost memory
+        self.assertLessEqual(rss_after, rss_before + 4096)
         self.stop()
 
 

@@ -655,6 +655,47 @@ TEST_F(NetstackOffloadTest, LargeSegmentsBothWays) {
   EXPECT_EQ(ns_->stats().gso_frames_out, gso);
 }
 
+TEST_F(NetstackOffloadTest, UdpSegmentsAreSplitIntoTheirDatagrams) {
+  // USO: one frame carries datagrams of gso_size bytes (the last shorter), with a partial
+  // checksum over the whole; the gateway sees each datagram on its own.
+  std::vector<uint8_t> payload(250);
+  for (size_t i = 0; i < payload.size(); ++i) {
+    payload[i] = static_cast<uint8_t>(i);
+  }
+  auto frame = UdpFrame({kGuest, 5353}, {kServer, 53}, payload);
+  std::span<const uint8_t> ip(frame.data() + 14, frame.size() - 14);
+  uint16_t sum = PseudoHeaderSum4(ip.subspan<12, 4>(), ip.subspan<16, 4>(), 17,
+                                  static_cast<uint16_t>(ip.size() - 20));
+  frame[14 + 20 + 6] = static_cast<uint8_t>(sum >> 8);
+  frame[14 + 20 + 7] = static_cast<uint8_t>(sum);
+  FrameOffload o;
+  o.needs_csum = true;
+  o.csum_start = 34;
+  o.csum_offset = 6;
+  o.gso = FrameOffload::Gso::kUdp;
+  o.gso_size = 100;
+  o.hdr_len = 42;
+  SendWith(frame, o);
+  ASSERT_EQ(rec_.udp.size(), 3u);
+  EXPECT_EQ(rec_.udp[0].second, std::vector<uint8_t>(payload.begin(), payload.begin() + 100));
+  EXPECT_EQ(rec_.udp[1].second, std::vector<uint8_t>(payload.begin() + 100, payload.begin() + 200));
+  EXPECT_EQ(rec_.udp[2].second, std::vector<uint8_t>(payload.begin() + 200, payload.end()));
+  EXPECT_EQ(ns_->stats().bad_packets, 0u);
+}
+
+TEST_F(NetstackOffloadTest, DatagramsForTheGuestAreCutAtTheLinkMtu) {
+  // With offloads lwIP's netif MTU is 65520 (its TCP segment ceiling); UDP must still be cut at
+  // the guest's link MTU (1500 here).
+  std::vector<uint8_t> payload(3000, 0xab);
+  ns_->SendUdp({kServer, 53}, {kGuest, 5353}, payload);
+  Send(ArpReply(kGuest, kGuestMac, kGateway, kGatewayMac));
+  AnswerArp();
+  ASSERT_GE(dev_.out.size(), 3u);
+  for (const auto& f : dev_.out) {
+    EXPECT_LE(f.size(), 1514u);
+  }
+}
+
 TEST_F(NetstackTest, WithoutOffloadsSegmentsFollowTheMss) {
   uint32_t server_next = 0;
   GuestTcp* c = Handshake(40103, {kServer, 80}, &server_next);
