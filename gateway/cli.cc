@@ -656,7 +656,7 @@ TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass
 Secrets:    --secret ENV@HOST[,HOST...] (repeatable; the value is read from $ENV, CMD sees only
             the placeholder $MSB_ENV)  --on-secret-violation block|block-and-log|
             block-and-terminate|passthrough (default block-and-log); SIGHUP reloads secrets
-Limits:     --max-connections 1024  --connect-timeout-ms 10000  --idle-timeout-s 3600
+Limits:     --max-connections 256  --connect-timeout-ms 10000  --idle-timeout-s 3600
 Output:     --audit-log PATH|-  --log-level warn
 See docs/cli.md for every flag.
 )";

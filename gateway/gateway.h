@@ -30,7 +30,7 @@ namespace msb::gateway {
 struct GatewayOptions {
   stack::NetstackConfig net;
   DnsOptions dns;
-  size_t max_connections = 1024;
+  size_t max_connections = 256;  // microsandbox's default: one guest cannot take them all
   SessionOptions session;
   // intercept: TLS interception's process-wide state (owned by the caller, outliving the
   // gateway); null when interception is off.

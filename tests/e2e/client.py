@@ -7,6 +7,9 @@ half-close, a reset. It prints one result line; the test asserts on it.
   halfclose HOST PORT SIZE          -> sends SIZE bytes, shutdown(SHUT_WR), prints the reply
   reset HOST PORT                   -> starts a large download, then closes with RST; "reset"
   many HOST PORT N                  -> N simultaneous GET /hello; "ok N" when all answered
+  overflow HOST PORT N              -> opens N connections to an echo service and holds them,
+                                       tries one more, closes one and tries again (for up to
+                                       5 s): "extra=RESULT after=RESULT" (ok or the errno name)
   hold HOST PORT N                  -> opens N connections to an echo service, echoes one
                                        message on each with all N open, prints "open N", waits
                                        for a line on stdin, closes them all, prints "closed N"
@@ -137,10 +140,9 @@ def raw_syn(host, port):
     return "none"
 
 
-def hold(host, port, n):
-    """Opens n echo connections (at most 256 connecting at a time, so the listen queues are not
-    flooded), echoes b"ping" on each once all are open, prints "open N", then leaves closing to
-    the caller's signal on stdin. Returns the last line to print."""
+def open_many(host, port, n):
+    """Opens n connections (at most 256 connecting at a time, so the listen queues are not
+    flooded). Returns the sockets, or an error line."""
     import resource
     import selectors
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -168,6 +170,33 @@ def hold(host, port, n):
         if pending:
             return "connect timed out after %d" % len(socks)
         socks += batch
+    return socks
+
+
+def overflow(host, port, n):
+    socks = open_many(host, port, n)
+    if isinstance(socks, str):
+        return socks
+    extra, _ = connect(host, port, 5)
+    socks.pop().close()
+    after = "none"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        after, _ = connect(host, port, 5)
+        if after == "ok":
+            break
+        time.sleep(0.1)
+    for s in socks:
+        s.close()
+    return "extra=%s after=%s" % (extra, after)
+
+
+def hold(host, port, n):
+    """Opens n echo connections, echoes b"ping" on each once all are open, prints "open N",
+    then leaves closing to the caller's signal on stdin. Returns the last line to print."""
+    socks = open_many(host, port, n)
+    if isinstance(socks, str):
+        return socks
     for s in socks:
         s.setblocking(True)
         s.settimeout(30)
@@ -223,6 +252,8 @@ def main():
             ok += read_all(s).startswith(b"HTTP/1.1 200")
             s.close()
         print("ok %d" % ok)
+    elif cmd == "overflow":
+        print(overflow(host, port, int(sys.argv[4])))
     elif cmd == "hold":
         print(hold(host, port, int(sys.argv[4])), flush=True)
     elif cmd == "udp":

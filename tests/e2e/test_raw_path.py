@@ -41,6 +41,18 @@ def setUpModule():
     WORLD = shared_world()
 
 
+def sanitized(binary):
+    """Whether the gateway is an AddressSanitizer build: its allocator quarantines freed memory,
+    so RSS never comes back to a baseline there."""
+    with open(binary, "rb") as f:
+        tail = b""
+        for block in iter(lambda: f.read(1 << 20), b""):
+            if b"__asan_init" in tail + block:
+                return True
+            tail = block[-64:]
+    return False
+
+
 def link_events(r):
     start = r.events("gateway.start")[0]["link"]
     stop = r.events("gateway.stop")[0]["link"]
@@ -268,7 +280,8 @@ class ManyFlowsTest(NetnsCase):
         print("\n%d flows: gateway RSS %d KiB before, %d with them open, %d after" % (
             FLOWS, rss_before, rss_during, rss_after), file=sys.stderr)
         self.assertGreater(rss_during, rss_before + 4096)  # the flows did cost memory
-        self.assertLessEqual(rss_after, rss_before + 4096)
+        if not sanitized(WORLD.gateway):
+            self.assertLessEqual(rss_after, rss_before + 4096)
         self.stop()
 
 

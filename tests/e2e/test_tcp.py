@@ -75,10 +75,21 @@ class TransferTest(unittest.TestCase):
         self.assertGreaterEqual(len(closes), 100)
         self.assertTrue(all(c["reason"] == "closed" for c in closes), r)
         self.assertEqual(len(r.events("flow.decision")), len(closes))
-        # And 300 connections open at the same moment from one process.
-        r = WORLD.client("many", SERVER, 80, 300)
+        # And 300 connections open at the same moment from one process (above the default limit).
+        r = WORLD.client("many", SERVER, 80, 300, flags=["--max-connections", "400"])
         self.assertEqual(r.stdout.strip(), "ok 300", r)
         self.assertEqual(len(r.events("flow.close")), 300)
+
+    def test_connection_limit_refuses_the_next_and_frees_slots(self):
+        # The default limit, 256: the 257th concurrent connection gets an RST, and closing one
+        # makes room again.
+        r = WORLD.client("overflow", SERVER, 9, 256)
+        self.assertEqual(r.stdout.strip(), "extra=ECONNREFUSED after=ok", r)
+        refused = [e for e in r.events("flow.decision") if e.get("reason") == "max_connections"]
+        self.assertGreaterEqual(len(refused), 1, r)
+        self.assertEqual(refused[0]["action"], "deny")
+        self.assertEqual(refused[0]["rule_text"], "allow@public")  # the rule that allowed it
+        self.assertEqual(len(r.events("flow.close")), 257, r)
 
     def test_guest_half_close_still_gets_reply(self):
         r = WORLD.client("halfclose", SERVER, 7, 3 << 20)
