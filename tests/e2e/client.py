@@ -203,10 +203,16 @@ def hold(host, port, n):
         s.sendall(b"ping")
     echoed = 0
     for s in socks:
+        got = b""
         try:
-            echoed += s.recv(16) == b"ping"
+            while len(got) < 4:  # TCP may deliver the echo in pieces
+                chunk = s.recv(4 - len(got))
+                if not chunk:
+                    break
+                got += chunk
         except OSError:  # timed out or reset: counted as not echoed
             pass
+        echoed += got == b"ping"
     print("open %d echoed %d" % (len(socks), echoed), flush=True)
     sys.stdin.readline()
     for s in socks:
