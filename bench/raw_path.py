@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from harness import CLIENT, DNS1, PYTHON, SERVER, World, sh  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, Setup, h2load, make_site, print_results, proc_cpu,  # noqa: E402
-                       proc_rss, start_nginx, SMALL_PARENT)
+                       proc_rss, route_through_host, start_nginx)
 
 SETUPS = ["veth", "msb run default", "msb 1500 offload", "msb 1500 plain", "pasta",
           "slirp4netns"]
@@ -62,14 +62,7 @@ class Stack:
         self.prefix = ["ip", "netns", "exec", self.ns]
         sh(*self.prefix, "ip", "link", "set", "lo", "up")
         if name == "veth":
-            sh("ip", "link", "add", "bveth0", "type", "veth", "peer", "name", "bveth1")
-            sh("ip", "link", "set", "bveth1", "netns", self.ns)
-            sh("ip", "addr", "add", "198.18.0.1/24", "dev", "bveth0")
-            sh("ip", "link", "set", "bveth0", "up")
-            sh(*self.prefix, "ip", "addr", "add", "198.18.0.2/24", "dev", "bveth1")
-            sh(*self.prefix, "ip", "link", "set", "bveth1", "up")
-            sh(*self.prefix, "ip", "route", "add", "default", "via", "198.18.0.1")
-            sh("sysctl", "-qw", "net.ipv4.ip_forward=1")
+            route_through_host(self.ns, "bveth0", "bveth1")
             return
         if name in MSB_FLAGS:
             argv = [args.gateway, "serve", "--netns", self.path, "--dns-nameserver", DNS1,

@@ -32,24 +32,14 @@ from harness import SERVER, World, sh  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, NAME, SMALL_PARENT, Setup, children, curl_time,  # noqa: E402
                        fresh, gateway_cpu_and_rss, guest_dir, h2load, proc_cpu, proc_rss,
-                       make_site, print_results, start_nginx)
+                       make_site, print_results, route_through_host, start_nginx)
 
 
 def client_namespace(world):
-    """A namespace kernel-routed through the test host (as bench/tcp_throughput.py builds)."""
+    """A namespace kernel-routed through the test host."""
     ns = world.inet.replace("inet", "cli")
     sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", "bench0", "type", "veth", "peer", "name", "bench1")
-    sh("ip", "link", "set", "bench1", "netns", ns)
-    sh("ip", "addr", "add", "198.18.0.1/24", "dev", "bench0")
-    sh("ip", "link", "set", "bench0", "up")
-    g = ["ip", "netns", "exec", ns]
-    sh(*g, "ip", "link", "set", "lo", "up")
-    sh(*g, "ip", "addr", "add", "198.18.0.2/24", "dev", "bench1")
-    sh(*g, "ip", "link", "set", "bench1", "up")
-    sh(*g, "ip", "route", "add", "default", "via", "198.18.0.1")
-    sh("sysctl", "-qw", "net.ipv4.ip_forward=1")
-    return ns, g
+    return ns, route_through_host(ns)
 
 
 def redirect(port):

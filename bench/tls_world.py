@@ -11,7 +11,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from harness import SERVER  # noqa: E402
+from harness import SERVER, sh  # noqa: E402
 
 NAME = "api.example.test"
 GIB = 1 << 30
@@ -40,6 +40,23 @@ def children(pid):
     except OSError:
         pass
     return out
+
+
+def route_through_host(ns, host_if="bench0", guest_if="bench1"):
+    """Links the existing namespace `ns` to the test host with a veth pair (198.18.0.0/24, the
+    benchmarking range) and routes it, default included, through the host into the test world:
+    the kernel's own path, the ceiling the stacks are compared with. Returns the exec prefix."""
+    sh("ip", "link", "add", host_if, "type", "veth", "peer", "name", guest_if)
+    sh("ip", "link", "set", guest_if, "netns", ns)
+    sh("ip", "addr", "add", "198.18.0.1/24", "dev", host_if)
+    sh("ip", "link", "set", host_if, "up")
+    g = ["ip", "netns", "exec", ns]
+    sh(*g, "ip", "link", "set", "lo", "up")
+    sh(*g, "ip", "addr", "add", "198.18.0.2/24", "dev", guest_if)
+    sh(*g, "ip", "link", "set", guest_if, "up")
+    sh(*g, "ip", "route", "add", "default", "via", "198.18.0.1")
+    sh("sysctl", "-qw", "net.ipv4.ip_forward=1")
+    return g
 
 
 class Setup:

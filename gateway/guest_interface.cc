@@ -18,22 +18,20 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/errno_message.h"
+
 namespace msb::gateway {
 namespace {
-
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + strerror(errno);
-}
 
 std::string SetIfFlagsUp(int s, const char* name) {
   ifreq ifr{};
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
   if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-    return Errno("SIOCGIFFLAGS");
+    return ErrnoMessage("SIOCGIFFLAGS");
   }
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
   if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-    return Errno("SIOCSIFFLAGS");
+    return ErrnoMessage("SIOCSIFFLAGS");
   }
   return {};
 }
@@ -56,24 +54,24 @@ std::string ConfigureInterface(int s, const std::string& name, const stack::Nets
   req.ifr_hwaddr.sa_family = ARPHRD_ETHER;
   std::memcpy(req.ifr_hwaddr.sa_data, net.guest_mac.data(), 6);
   if (ioctl(s, SIOCSIFHWADDR, &req) < 0) {
-    return Errno("SIOCSIFHWADDR");
+    return ErrnoMessage("SIOCSIFHWADDR");
   }
   req = ifreq{};
   std::snprintf(req.ifr_name, IFNAMSIZ, "%s", name.c_str());
   req.ifr_mtu = net.mtu;
   if (ioctl(s, SIOCSIFMTU, &req) < 0) {
-    return Errno("SIOCSIFMTU");
+    return ErrnoMessage("SIOCSIFMTU");
   }
   sockaddr_in addr = Sin(net.guest_v4);
   std::memcpy(&req.ifr_addr, &addr, sizeof(addr));
   if (ioctl(s, SIOCSIFADDR, &req) < 0) {
-    return Errno("SIOCSIFADDR");
+    return ErrnoMessage("SIOCSIFADDR");
   }
   uint32_t mask = ~uint32_t{0} << (32 - net.v4_prefix_len);
   sockaddr_in netmask = Sin(IpAddress::V4(mask));
   std::memcpy(&req.ifr_netmask, &netmask, sizeof(netmask));
   if (ioctl(s, SIOCSIFNETMASK, &req) < 0) {
-    return Errno("SIOCSIFNETMASK");
+    return ErrnoMessage("SIOCSIFNETMASK");
   }
   err = SetIfFlagsUp(s, name.c_str());
   if (!err.empty()) {
@@ -96,7 +94,7 @@ std::string ConfigureInterface(int s, const std::string& name, const stack::Nets
   std::string dev = name;
   rt.rt_dev = dev.data();
   if (ioctl(s, SIOCADDRT, &rt) < 0) {
-    return Errno("SIOCADDRT (default route)");
+    return ErrnoMessage("SIOCADDRT (default route)");
   }
   return {};
 }
@@ -110,19 +108,19 @@ std::string CreateGuestTap(const std::string& name, const stack::NetstackConfig&
   }
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    return Errno("open /dev/net/tun");
+    return ErrnoMessage("open /dev/net/tun");
   }
   ifreq ifr{};
   ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-    std::string err = Errno("TUNSETIFF");
+    std::string err = ErrnoMessage("TUNSETIFF");
     close(fd);
     return err;
   }
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) {
-    std::string err = Errno("socket");
+    std::string err = ErrnoMessage("socket");
     close(fd);
     return err;
   }

@@ -2,16 +2,9 @@
 // which is single-threaded, reports failures as one line over the control socket and exits.
 #include "gateway/sandbox.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_tun.h>
-#include <net/if.h>
-#include <net/if_arp.h>
-#include <net/route.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -24,16 +17,13 @@
 #include <cstring>
 #include <memory>
 
+#include "base/errno_message.h"
 #include "gateway/guest_interface.h"
 #include "gateway/sandbox_init.h"
 #include "gateway/sandbox_mounts.h"
 
 namespace msb::gateway {
 namespace {
-
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + strerror(errno);
-}
 
 bool SendMessage(int sock, const std::string& msg, int fd) {
   iovec iov{const_cast<char*>(msg.data()), msg.size()};
@@ -61,16 +51,16 @@ bool SendMessage(int sock, const std::string& msg, int fd) {
 std::string WriteFile(const std::string& path, const std::string& content) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Errno(("create " + path).c_str());
+    return ErrnoMessage(("create " + path).c_str());
   }
   bool ok = write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   close(fd);
-  return ok ? std::string() : Errno(("write " + path).c_str());
+  return ok ? std::string() : ErrnoMessage(("write " + path).c_str());
 }
 
 std::string BindOver(const std::string& source, const char* target) {
   if (mount(source.c_str(), target, nullptr, MS_BIND, nullptr) < 0) {
-    return Errno((std::string("bind-mount over ") + target).c_str());
+    return ErrnoMessage((std::string("bind-mount over ") + target).c_str());
   }
   return {};
 }
@@ -94,7 +84,7 @@ std::string SystemBundle() {
 std::string ReadSmallFile(const std::string& path, std::string* out) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Errno(("read " + path).c_str());
+    return ErrnoMessage(("read " + path).c_str());
   }
   char buf[65536];
   ssize_t n;
@@ -106,7 +96,7 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
     }
   }
   close(fd);
-  return n < 0 ? Errno(("read " + path).c_str()) : std::string();
+  return n < 0 ? ErrnoMessage(("read " + path).c_str()) : std::string();
 }
 
 // ChildMain is the sandbox's PID 1: it builds the namespaces' view, hands the TAP over, waits
@@ -123,7 +113,7 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
                   std::string(strerror(errno)));
   }
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
-    ChildFail(sock, Errno("make mounts private"));
+    ChildFail(sock, ErrnoMessage("make mounts private"));
   }
   // Planned here, as root and before any of our mounts, so paths resolve as the gateway sees them.
   auto hidden = PlanHiddenMounts(spec.hidden_paths, ProbePath);
@@ -137,12 +127,12 @@ std::string ReadSmallFile(const std::string& path, std::string* out) {
   }
   // A sysfs of the new namespace, so /sys/class/net shows the sandbox's interfaces, not the host's.
   if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, nullptr) < 0) {
-    ChildFail(sock, Errno("mount sysfs for the sandbox"));
+    ChildFail(sock, ErrnoMessage("mount sysfs for the sandbox"));
   }
   // A procfs of the new PID namespace: CMD's /proc lists only the sandbox's processes, so the
   // gateway's /proc/PID/{environ,mem} cannot even be named from inside.
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
-    ChildFail(sock, Errno("mount proc for the sandbox"));
+    ChildFail(sock, ErrnoMessage("mount proc for the sandbox"));
   }
   err = BindOver(tmpdir + "/resolv.conf", "/etc/resolv.conf");
   if (err.empty()) {
@@ -205,13 +195,13 @@ Status SandboxChild::Release() {
   ssize_t n = write(control_fd_, &go, 1);
   close(control_fd_);
   control_fd_ = -1;
-  return n == 1 ? Status::Ok() : Status::Error(Errno("releasing the sandboxed command"));
+  return n == 1 ? Status::Ok() : Status::Error(ErrnoMessage("releasing the sandboxed command"));
 }
 
 Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   char tmpl[] = "/tmp/msb-gateway-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
-    return Status::Error(Errno("mkdtemp"));
+    return Status::Error(ErrnoMessage("mkdtemp"));
   }
   std::string tmpdir = tmpl;
   auto cleanup = [&] {
@@ -249,7 +239,7 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   if (err.empty()) {
     err = WriteFile(tmpdir + "/hidden", "");
     if (err.empty() && chmod((tmpdir + "/hidden").c_str(), 0) < 0) {
-      err = Errno("chmod the hidden-file cover");
+      err = ErrnoMessage("chmod the hidden-file cover");
     }
   }
   if (!err.empty()) {
@@ -259,14 +249,14 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     cleanup();
-    return Status::Error(Errno("socketpair"));
+    return Status::Error(ErrnoMessage("socketpair"));
   }
   // The child is PID 1 of a new PID namespace. unshare(CLONE_NEWPID) applies to the caller's
   // next child only, so the gateway enters it just for this fork and returns to its own
   // namespace right after (or it could never fork again once the sandbox has ended).
   int own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
   if (own_pid_ns < 0 || unshare(CLONE_NEWPID) < 0) {
-    std::string msg = own_pid_ns < 0 ? Errno("open /proc/self/ns/pid")
+    std::string msg = own_pid_ns < 0 ? ErrnoMessage("open /proc/self/ns/pid")
                                      : "run needs root (CAP_SYS_ADMIN) to create a PID "
                                        "namespace: unshare: " +
                                            std::string(strerror(errno));
@@ -284,7 +274,7 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
   std::string restore_error;
   if (pid != 0 && setns(own_pid_ns, CLONE_NEWPID) < 0) {
     restored = false;
-    restore_error = Errno("setns back to the gateway's PID namespace");
+    restore_error = ErrnoMessage("setns back to the gateway's PID namespace");
   }
   close(own_pid_ns);
   if (pid < 0) {
@@ -292,7 +282,7 @@ Result<std::unique_ptr<SandboxChild>> StartSandbox(const SandboxSpec& spec) {
     close(sv[0]);
     close(sv[1]);
     errno = fork_errno;
-    return Status::Error(Errno("fork"));
+    return Status::Error(ErrnoMessage("fork"));
   }
   if (pid == 0) {
     close(sv[0]);

@@ -25,14 +25,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/errno_message.h"
+
 namespace msb::gateway {
 namespace {
 
 constexpr int kRelayedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-std::string Errno(const char* what) {
-  return std::string(what) + ": " + strerror(errno);
-}
 
 void IgnoreSignal(int) {}
 
@@ -57,7 +55,7 @@ bool KeptByRoot(int cap) {
 // cleared, and no_new_privs keeps setuid binaries and file capabilities from granting anything.
 std::string DropPrivileges(const std::optional<RunAs>& run_as) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
-    return Errno("clearing ambient capabilities");
+    return ErrnoMessage("clearing ambient capabilities");
   }
   bool root = !run_as.has_value();
   for (int cap = 0; cap < 64; ++cap) {
@@ -68,18 +66,18 @@ std::string DropPrivileges(const std::optional<RunAs>& run_as) {
       if (errno == EINVAL) {
         break;  // past the kernel's last capability
       }
-      return Errno("PR_CAPBSET_DROP");
+      return ErrnoMessage("PR_CAPBSET_DROP");
     }
   }
   if (run_as) {
     if (setgroups(run_as->groups.size(), run_as->groups.data()) < 0) {
-      return Errno("setgroups");
+      return ErrnoMessage("setgroups");
     }
     if (setresgid(run_as->gid, run_as->gid, run_as->gid) < 0) {
-      return Errno("setgid");
+      return ErrnoMessage("setgid");
     }
     if (setresuid(run_as->uid, run_as->uid, run_as->uid) < 0) {
-      return Errno("setuid");
+      return ErrnoMessage("setuid");
     }
     if (getuid() != run_as->uid || geteuid() != run_as->uid || getegid() != run_as->gid) {
       return "the user switch did not take effect";
@@ -96,10 +94,10 @@ std::string DropPrivileges(const std::optional<RunAs>& run_as) {
     }
   }
   if (syscall(SYS_capset, &hdr, data) < 0) {
-    return Errno("capset");
+    return ErrnoMessage("capset");
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-    return Errno("PR_SET_NO_NEW_PRIVS");
+    return ErrnoMessage("PR_SET_NO_NEW_PRIVS");
   }
   return {};
 }

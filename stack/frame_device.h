@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace msb::stack {
 
@@ -39,6 +40,10 @@ struct ReadResult {
   size_t size = 0;  // frame length when kOk (a frame longer than the buffer is truncated: dropped)
   FrameOffload offload;  // kOk on an offloading device: the frame's header
 };
+
+// JoinFrameParts copies a frame given in pieces into one buffer (for queues and one-buffer
+// system calls).
+std::vector<uint8_t> JoinFrameParts(std::span<const std::span<const uint8_t>> parts);
 
 class FrameDevice {
  public:

@@ -88,18 +88,17 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   // A UDP GSO (USO) segment carries several datagrams of gso_size bytes (the last may be
   // shorter); each is its own datagram to the gateway.
   const FrameOffload& off = ns->rx_offload();
-  size_t step = off.gso == FrameOffload::Gso::kUdp ? off.gso_size : plen;
+  size_t step = off.gso == FrameOffload::Gso::kUdp && off.gso_size != 0 ? off.gso_size : plen;
   UdpVerdict v = UdpVerdict::kHandled;
-  for (size_t at = 0; step != 0 && (at < plen || (plen == 0 && at == 0)); at += step) {
+  size_t at = 0;
+  do {  // an empty datagram is one datagram too
     size_t n = std::min<size_t>(step, plen - at);
     UdpVerdict one = ns->delegate()->OnUdp(tuple, {payload + at, n});
     if (one != UdpVerdict::kHandled) {
       v = one;
     }
-    if (plen == 0) {
-      break;
-    }
-  }
+    at += n;
+  } while (at < plen);
   if (v == UdpVerdict::kPortUnreachable) {
     icmp_dest_unreach(p, ICMP_DUR_PORT);  // quotes the IP header + 8 bytes, as RFC 792 asks
   }

@@ -256,11 +256,7 @@ void Netstack::TransmitFrame(std::span<const std::span<const uint8_t>> parts,
     ++stats_.frames_dropped_tx_full;  // TCP retransmits; datagrams are lost as on a full NIC
     return;
   }
-  QueuedFrame& q = tx_queue_.emplace_back();
-  for (std::span<const uint8_t> part : parts) {
-    q.bytes.insert(q.bytes.end(), part.begin(), part.end());
-  }
-  q.offload = offload;
+  tx_queue_.push_back({JoinFrameParts(parts), offload});
 }
 
 void Netstack::OnDeviceWritable() {

@@ -143,10 +143,7 @@ IoStatus TapDevice::WriteFrame(std::span<const uint8_t> frame) {
 IoStatus TapDevice::WriteFrameParts(std::span<const std::span<const uint8_t>> parts,
                                     const FrameOffload& offload) {
   if (parts.size() > kMaxParts) {
-    std::vector<uint8_t> joined;
-    for (std::span<const uint8_t> part : parts) {
-      joined.insert(joined.end(), part.begin(), part.end());
-    }
+    std::vector<uint8_t> joined = JoinFrameParts(parts);
     const std::span<const uint8_t> one[1] = {joined};
     return WriteFrameParts(one, offload);
   }
