@@ -17,7 +17,8 @@ Each round runs every setup once, in turn (machine noise hits all alike), measur
 TCP both ways (one stream), the stack process's CPU seconds per GiB moved, a 1 GiB HTTPS download
 (nginx, no interception), new HTTPS connections per second (h2load, one request each), and the
 stack's idle RSS. Once per setup (not per round): RSS with --flows idle echo connections open and
-the cost per flow. Medians, MB/s = 10^6 B/s.
+the cost per flow, and sequential new connections per second without and with those flows open
+(to another address: the flows must not be what the host kernel's port choice contends with). Medians, MB/s = 10^6 B/s.
 
 --profile: instead, for each msb-gateway setup in --only, one iperf3 run each way with
 `perf record -e cpu-clock -g` attached to the gateway (perf's own overhead makes these runs no
@@ -34,7 +35,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from harness import CLIENT, DNS1, PYTHON, SERVER, World, sh  # noqa: E402
+from harness import CLIENT, DNS1, PYTHON, SERVER, SERVER2, World, sh  # noqa: E402
 sys.path.insert(0, HERE)
 from tls_world import (GIB, Setup, h2load, make_site, print_results, proc_cpu,  # noqa: E402
                        proc_rss, route_through_host, start_nginx)
@@ -129,14 +130,27 @@ def iperf(stack, seconds, reverse):
     return mbps, cpu
 
 
+def connect_rate(stack, n=2000):
+    """Sequential guest connect + close to the echo service on SERVER2 (client.py rate)."""
+    r = subprocess.run(stack.prefix + [PYTHON, CLIENT, "rate", SERVER2, "9", str(n)],
+                       capture_output=True, text=True, timeout=300)
+    if not r.stdout.startswith("rate "):
+        raise RuntimeError("%s: connect rate: %s" % (stack.name, (r.stdout + r.stderr)[-200:]))
+    return float(r.stdout.split()[1])
+
+
 def idle_flows(stack, n):
-    """RSS MiB before and with n idle echo connections open (client.py hold)."""
+    """RSS MiB before and with n idle echo connections open (client.py hold), and the new-
+    connection rate without and with them (to another address, so the host kernel's port
+    choice for the upstream connect is not what is measured)."""
     before = stack.rss()
+    bare_rate = connect_rate(stack)
     p = subprocess.Popen(stack.prefix + [PYTHON, CLIENT, "hold", SERVER, "9", str(n)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline().strip()
     time.sleep(0.5)
     during = stack.rss()
+    busy_rate = connect_rate(stack) if line == "open %d echoed %d" % (n, n) else None
     try:
         p.stdin.write("\n")
         p.stdin.flush()
@@ -146,7 +160,7 @@ def idle_flows(stack, n):
         p.wait()
     if line != "open %d echoed %d" % (n, n):
         raise RuntimeError("%s: %d idle flows: %s" % (stack.name, n, line or "client failed"))
-    return before, during
+    return before, during, bare_rate, busy_rate
 
 
 def profile(world, names, args):
@@ -235,7 +249,9 @@ def main():
                         failures.append("%s https: %s" % (name, r.stderr[-200:]))
                     add(name, "new HTTPS conns/s", h2load(setup, 2000, 1, 1, True, close=True))
                     if rnd == 0 and args.flows:
-                        before, during = idle_flows(stack, args.flows)
+                        before, during, bare, busy = idle_flows(stack, args.flows)
+                        add(name, "new conns/s, no idle flows", bare)
+                        add(name, "new conns/s, %d idle flows" % args.flows, busy)
                         if before is not None:
                             add(name, "RSS MiB, %d idle flows" % args.flows, during)
                             add(name, "KiB per idle flow", (during - before) * 1024 / args.flows)
@@ -250,7 +266,8 @@ def main():
     print()
     metrics = ["TCP up MB/s", "TCP down MB/s", "CPU s/GiB up", "CPU s/GiB down",
                "HTTPS 1 GiB down MB/s", "new HTTPS conns/s", "idle RSS MiB", "peak RSS MiB",
-               "RSS MiB, %d idle flows" % args.flows, "KiB per idle flow"]
+               "RSS MiB, %d idle flows" % args.flows, "KiB per idle flow",
+               "new conns/s, no idle flows", "new conns/s, %d idle flows" % args.flows]
     print_results(res, names, metrics, "veth",
                   {"CPU s/GiB up", "CPU s/GiB down", "idle RSS MiB", "peak RSS MiB",
                    "RSS MiB, %d idle flows" % args.flows, "KiB per idle flow"}, failures)

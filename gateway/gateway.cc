@@ -59,11 +59,14 @@ void Gateway::SweepPins() {
 void Gateway::ReturnFreedMemory() {
   // Thousands of flows leave thousands of small freed blocks (pcbs, sessions) spread through the
   // heap, which free() keeps; once most of them are gone, hand their pages back to the system so
-  // that RSS returns to its baseline (within one sweep, 10 s).
+  // that RSS returns to its baseline (within one sweep, 10 s). lwIP's side of a connection can
+  // outlive its session (the closing handshake), so its pcbs count as well: a trim while they
+  // are still there would leave their memory, freed later, unreturned.
   constexpr size_t kWorthTrimming = 256;
-  if (sessions_peak_ >= kWorthTrimming && sessions_.size() <= sessions_peak_ / 2) {
+  size_t live = sessions_.size() + (netstack_ != nullptr ? netstack_->TcpPcbCount() : 0);
+  if (sessions_peak_ >= kWorthTrimming && live <= sessions_peak_ / 2) {
     malloc_trim(0);
-    sessions_peak_ = sessions_.size();
+    sessions_peak_ = live;
   }
 }
 

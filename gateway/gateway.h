@@ -130,7 +130,8 @@ class Gateway final : public stack::Netstack::Delegate,
   std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id
   std::unordered_map<uint64_t, uint64_t> flow_of_syn_;                    // syn id -> flow id
   TimerId sweep_timer_ = 0;
-  size_t sessions_peak_ = 0;  // most sessions open at once since memory was last trimmed
+  // Most sessions open at once since memory was last trimmed (then: sessions + lwIP pcbs).
+  size_t sessions_peak_ = 0;
   bool device_failed_ = false;
   bool shutting_down_ = false;
 };

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "stack/netstack.h"
+#include "stack/pcb_index.h"
 
 namespace msb::stack {
 
@@ -69,6 +70,7 @@ class TcpAcceptor {
   // Frees connections whose pcb died during the handshake (deferred: they died in a callback).
   void CollectGarbage();
   size_t pending() const { return pending_.size(); }
+  const PcbIndex& index() const { return index_; }
 
  private:
   struct Pending {
@@ -79,8 +81,10 @@ class TcpAcceptor {
   };
   static err_t PassiveOpen(u8_t id, tcp_pcb_listen* lpcb, tcp_pcb* cpcb);
   static err_t Accept(void* arg, tcp_pcb* newpcb, err_t err);
-  void Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, uint16_t listen_port);
-  bool HasLiveConnection(const FlowTuple& tuple) const;
+  // Deliver hands one segment of `tuple` to lwIP through the index, with the listener open on
+  // `listen_port` for that one call (0: closed, so strays and refused SYNs get RST).
+  void Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple,
+               uint16_t listen_port);
 
   Netstack* stack_;
   tcp_pcb_listen* listener_ = nullptr;
@@ -89,6 +93,7 @@ class TcpAcceptor {
   std::map<uint64_t, Pending> pending_;
   std::map<FlowTuple, uint64_t> by_tuple_;
   std::vector<std::unique_ptr<GuestTcp>> graveyard_;
+  PcbIndex index_;  // every connection pcb by tuple, from passive open to free
 };
 
 struct Netstack::LwipState {

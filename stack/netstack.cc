@@ -111,6 +111,11 @@ size_t Netstack::TcpPcbCount() const {
   return n;
 }
 
+bool Netstack::PcbIndexConsistent() const {
+  const PcbIndex& index = lwip_->acceptor->index();
+  return index.size() == TcpPcbCount() && index.ShadowMatchesLwip();
+}
+
 Netstack::Netstack(const NetstackConfig& config, FrameDevice* device, const Clock& clock,
                    Delegate* delegate)
     : config_(config), device_(device), clock_(clock), delegate_(delegate) {}

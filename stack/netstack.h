@@ -62,6 +62,7 @@ struct NetstackStats {
   uint64_t syn_retransmits_dropped = 0;
   uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
   uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
+  uint64_t pcb_list_resyncs = 0;  // the pcb index rebuilt its order from lwIP's (pcb_index.h)
 };
 
 class Netstack {
@@ -108,6 +109,9 @@ class Netstack {
   // TcpPcbCount counts lwIP's TCP connections (active and TIME_WAIT, not the listener): what a
   // leak check compares against the sessions the gateway believes are open.
   size_t TcpPcbCount() const;
+  // PcbIndexConsistent: the connection index tracks exactly lwIP's connections, in lwIP's order
+  // (for tests).
+  bool PcbIndexConsistent() const;
 
   const NetstackConfig& config() const { return config_; }
   // offload: the device moves partial checksums and GSO segments (FrameDevice::offloads()).

@@ -6,7 +6,9 @@
 // the port is set to the SYN's destination port just for that one tcp_input() call: lwIP then
 // creates the connection with local address:port = the original destination, which its replies
 // carry as source. lwIP's passive-open extension callback gives us the new pcb before the SYN-ACK
-// leaves, so callbacks and lifetime tracking are in place from the first moment.
+// leaves, so callbacks and lifetime tracking are in place from the first moment. Each connection
+// is also entered in a PcbIndex, through which every segment reaches lwIP, so that no segment
+// walks lwIP's lists of open connections (pcb_index.h).
 #include <spdlog/spdlog.h>
 
 #include "stack/lwip_glue.h"
@@ -81,19 +83,12 @@ Status TcpAcceptor::Init() {
   return Status::Ok();
 }
 
-bool TcpAcceptor::HasLiveConnection(const FlowTuple& tuple) const {
-  for (tcp_pcb* pcb = tcp_active_pcbs; pcb != nullptr; pcb = pcb->next) {
-    if (TupleIs(pcb, tuple)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void TcpAcceptor::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, uint16_t listen_port) {
+void TcpAcceptor::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple,
+                          uint16_t listen_port) {
   listener_->local_port = listen_port;
-  DeliverToTcpInput(p, inp, pkt);
+  index_.Deliver(p, inp, pkt, tuple);
   listener_->local_port = 0;
+  stack_->mutable_stats().pcb_list_resyncs = index_.resyncs();
 }
 
 void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
@@ -113,8 +108,9 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
     return;
   }
   bool pure_syn = (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_SYN;
+  FlowTuple tuple{Transport::kTcp, {pkt.src, sport}, {pkt.dst, dport}};
   if (!pure_syn) {
-    Deliver(p, inp, pkt, 0);  // established flows, or an RST from lwIP for strays
+    Deliver(p, inp, pkt, tuple, 0);  // established flows, or an RST from lwIP for strays
     return;
   }
   // A SYN starts a policy decision and an upstream connect: verify its checksum first (lwIP
@@ -124,18 +120,14 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
     pbuf_free(p);
     return;
   }
-  FlowTuple tuple{Transport::kTcp, {pkt.src, sport}, {pkt.dst, dport}};
-  if (HasLiveConnection(tuple)) {
-    Deliver(p, inp, pkt, 0);  // a SYN inside an existing connection: lwIP's job
-    return;
-  }
-  // lwIP will not reuse a 4-tuple still in TIME_WAIT for a new SYN; the guest's new connection
-  // wins (the guest chose the port, it knows the old one is over).
-  for (tcp_pcb* pcb = tcp_tw_pcbs; pcb != nullptr; pcb = pcb->next) {
-    if (TupleIs(pcb, tuple)) {
-      tcp_abort(pcb);
-      break;
+  if (tcp_pcb* existing = index_.Find(tuple); existing != nullptr) {
+    if (existing->state != TIME_WAIT) {
+      Deliver(p, inp, pkt, tuple, 0);  // a SYN inside an existing connection: lwIP's job
+      return;
     }
+    // lwIP will not reuse a 4-tuple still in TIME_WAIT for a new SYN; the guest's new
+    // connection wins (the guest chose the port, it knows the old one is over).
+    tcp_abort(existing);
   }
   if (by_tuple_.count(tuple) != 0) {
     ++stack_->mutable_stats().syn_retransmits_dropped;  // we are still deciding on the first one
@@ -149,7 +141,7 @@ void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
   uint64_t id = next_id_++;
   SynVerdict verdict = stack_->delegate()->OnTcpSyn(id, tuple);
   if (verdict == SynVerdict::kReject) {
-    Deliver(p, inp, pkt, 0);  // no listener on the port: lwIP answers RST
+    Deliver(p, inp, pkt, tuple, 0);  // no listener on the port: lwIP answers RST
     return;
   }
   pbuf* copy = pbuf_clone(PBUF_RAW, PBUF_RAM, p);
@@ -178,7 +170,8 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
   netif* inp = &stack_->lwip()->nif;
   if (outcome == SynOutcome::kAccept) {
     injecting_ = syn_id;
-    Deliver(syn, inp, packet, it->second.tuple.dest.port);
+    const FlowTuple tuple = it->second.tuple;
+    Deliver(syn, inp, packet, tuple, tuple.dest.port);
     injecting_ = 0;
     it = pending_.find(syn_id);
     if (it != pending_.end() && it->second.conn != nullptr) {
@@ -190,10 +183,11 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
     }
     return false;
   }
-  by_tuple_.erase(it->second.tuple);
+  const FlowTuple tuple = it->second.tuple;
+  by_tuple_.erase(tuple);
   pending_.erase(it);
   if (outcome == SynOutcome::kRefuse) {
-    Deliver(syn, inp, packet, 0);
+    Deliver(syn, inp, packet, tuple, 0);
   } else {
     icmp_dest_unreach(syn, ICMP_DUR_HOST);
     pbuf_free(syn);
@@ -214,6 +208,7 @@ err_t TcpAcceptor::PassiveOpen(u8_t /*id*/, tcp_pcb_listen* lpcb, tcp_pcb* cpcb)
       cpcb->mss >= cfg.mtu - 40) {
     cpcb->mss = kOffloadMss4;
   }
+  self->index_.Track(cpcb, it->second.tuple);
   it->second.conn = std::make_unique<GuestTcp>(cpcb, it->second.tuple, it->first);
   tcp_ext_arg_set_callbacks(cpcb, ConnExtArgId(), &kConnCallbacks);
   tcp_ext_arg_set(cpcb, ConnExtArgId(), it->second.conn.get());

@@ -440,6 +440,142 @@ TEST_F(NetstackTest, ClosedConnectionsLeaveNoPcbs) {
   EXPECT_EQ(ns_->TcpPcbCount(), 0u);
 }
 
+// With many connections open, a new SYN is matched against them through the pcb index, not lwIP's
+// lists: these check that every connection is still found (data, a SYN inside a connection,
+// TIME_WAIT reuse) and that the lists stay whole after each SYN that skipped them.
+TEST_F(NetstackTest, ManyConnectionsStayFoundWhileNewSynsSkipTheirLists) {
+  constexpr uint16_t kBase = 41000;
+  constexpr int kFlows = 300;
+  std::vector<uint32_t> snext(kFlows);
+  std::vector<GuestTcp*> conns;
+  for (int i = 0; i < kFlows; ++i) {
+    uint16_t sport = static_cast<uint16_t>(kBase + i);
+    Send(TcpFrame(Syn(sport, {kServer, 80})));
+    ASSERT_EQ(rec_.syns.size(), static_cast<size_t>(i + 1));
+    ASSERT_TRUE(ns_->ResolveSyn(rec_.syns.back().first, SynOutcome::kAccept));
+    auto out = TakeOut();
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_TRUE(out[0].tcp);
+    snext[i] = out[0].tcp->seq + 1;
+    TcpSegment ack;
+    ack.src = {kGuest, sport};
+    ack.dst = {kServer, 80};
+    ack.seq = 1001;
+    ack.ack = snext[i];
+    ack.flags = kAck;
+    Send(TcpFrame(ack));
+    ASSERT_EQ(rec_.accepted.size(), static_cast<size_t>(i + 1));
+    conns.push_back(rec_.accepted.back().get());
+  }
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+
+  // Data on every connection, oldest first (each one as deep in lwIP's list as it can be): each
+  // is found, and moved to the front without the index losing step with lwIP.
+  for (int i = 0; i < kFlows; ++i) {
+    TcpSegment d;
+    d.src = {kGuest, static_cast<uint16_t>(kBase + i)};
+    d.dst = {kServer, 80};
+    d.seq = 1001;
+    d.ack = snext[i];
+    d.flags = kAck | msb::testing::kPsh;
+    d.payload = {'x'};
+    Send(TcpFrame(d));
+    ASSERT_EQ(conns[i]->ReadableBytes(), 1u) << i;
+    conns[i]->Consume(1);
+  }
+  TakeOut();
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+  EXPECT_EQ(ns_->stats().pcb_list_resyncs, 0u);
+
+  // The first connection opened still gets its data.
+  TcpSegment data;
+  data.src = {kGuest, kBase};
+  data.dst = {kServer, 80};
+  data.seq = 1002;
+  data.ack = snext[0];
+  data.flags = kAck | msb::testing::kPsh;
+  data.payload = {'o', 'l', 'd'};
+  Send(TcpFrame(data));
+  EXPECT_EQ(conns[0]->ReadableBytes(), 3u);
+  TakeOut();
+
+  // A SYN inside an established connection is lwIP's (a challenge ACK), not a new connection.
+  Send(TcpFrame(Syn(kBase + 7, {kServer, 80}, 5000)));
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+  EXPECT_EQ(rec_.syns.size(), static_cast<size_t>(kFlows));
+  auto out = TakeOut();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp->flags & (kSyn | kRst), 0);
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));
+
+  // A refused SYN among them gets its RST and leaves the count alone.
+  rec_.verdict = SynVerdict::kReject;
+  Send(TcpFrame(Syn(40999, {kServer, 81})));
+  out = TakeOut();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].tcp->flags & kRst);
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));
+  rec_.verdict = SynVerdict::kHold;
+
+  // Connection 3 ends with the gateway closing first: TIME_WAIT. A new SYN on its tuple is a new
+  // connection (the TIME_WAIT pcb gives way), found and accepted like any other.
+  conns[3]->ShutdownWrite();
+  conns[3]->Flush();
+  TakeOut();
+  TcpSegment fin;
+  fin.src = {kGuest, kBase + 3};
+  fin.dst = {kServer, 80};
+  fin.seq = 1002;
+  fin.ack = snext[3] + 1;
+  fin.flags = kAck | kFin;
+  Send(TcpFrame(fin));
+  TakeOut();
+  rec_.accepted.erase(rec_.accepted.begin() + 3);
+  conns.erase(conns.begin() + 3);
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));  // one of them in TIME_WAIT
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+  Send(TcpFrame(Syn(kBase + 3, {kServer, 80}, 90000)));
+  ASSERT_EQ(rec_.syns.size(), static_cast<size_t>(kFlows + 2));  // + the refused one
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows - 1));  // TIME_WAIT pcb aborted
+  ASSERT_TRUE(ns_->ResolveSyn(rec_.syns.back().first, SynOutcome::kAccept));
+  out = TakeOut();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tcp->flags & (kSyn | kAck), kSyn | kAck);
+  EXPECT_EQ(out[0].tcp->ack, 90001u);
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+
+  // The last connection opened and the first still work after all of that.
+  for (size_t i : {size_t{0}, conns.size() - 1}) {
+    const std::string reply = "hi";
+    ASSERT_EQ(conns[i]->Write({reinterpret_cast<const uint8_t*>(reply.data()), 2}), 2u);
+    conns[i]->Flush();
+    out = TakeOut();
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(std::string(out.back().tcp->payload.begin(), out.back().tcp->payload.end()), "hi");
+  }
+  // Connections closed from the middle of lwIP's list (aborted: lwIP unlinks them itself).
+  for (size_t i = 50; i < 60; ++i) {
+    conns[i]->Abort();
+  }
+  TakeOut();
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+  EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows - 10));
+  // Every connection dropped: nothing is left, whatever list each pcb was on.
+  // (FIN_WAIT_1 pcbs retransmit their FIN until lwIP gives up; one simulated hour bounds it.)
+  rec_.accepted.clear();
+  TakeOut();
+  for (int i = 0; i < 4 * 3600 && ns_->TcpPcbCount() != 0; ++i) {
+    clock_.Advance(std::chrono::milliseconds(250));
+    ns_->RunTimers();
+    dev_.out.clear();
+    dev_.out_offload.clear();
+  }
+  EXPECT_EQ(ns_->TcpPcbCount(), 0u);
+  EXPECT_TRUE(ns_->PcbIndexConsistent());
+}
+
 TEST_F(NetstackTest, HandshakeNeverCompletedIsReportedFailed) {
   Send(TcpFrame(Syn(40008, {kServer, 80})));
   ASSERT_TRUE(ns_->ResolveSyn(rec_.syns[0].first, SynOutcome::kAccept));
