@@ -244,6 +244,14 @@ const std::vector<FlagSpec>& Flags() {
          c->offload = false;
          return Status::Ok();
        }},
+      {"--no-dhcp", false, kGatewayCmds,
+       [](CliConfig* c, std::string_view) {
+         c->gateway.net.dhcp4 = false;
+         return Status::Ok();
+       }},
+      {"--dhcp-lease-s", true, kGatewayCmds,
+       UintFlag("--dhcp-lease-s", 60, 86400 * 365,
+                [](CliConfig* c, uint64_t n) { c->gateway.net.dhcp4_lease_seconds = uint32_t(n); })},
       {"--gateway-mac", true, kGatewayCmds,
        MacFlag("--gateway-mac", &stack::NetstackConfig::gateway_mac)},
       {"--guest-mac", true, kGatewayCmds,
@@ -648,6 +656,7 @@ DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
             --no-dns-rebind-protection
 Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 65520
             --gateway-mac MAC  --guest-mac MAC  --interface eth0  --no-offload
+            --no-dhcp  --dhcp-lease-s 3600
 Sandbox:    --user NAME|UID[:GID] (default: sudo's invoking user, else root without capabilities)
 TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass PATTERN
             --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM

@@ -84,6 +84,8 @@ class Gateway final : public stack::Netstack::Delegate,
   const stack::NetstackStats& link_stats() const { return netstack_->stats(); }
   bool link_offload() const { return netstack_->offload(); }
   size_t link_tcp_pcbs() const { return netstack_->TcpPcbCount(); }
+  // link_dhcp4_stats: the guest link's DHCP server counters (nullptr with --no-dhcp).
+  const stack::Dhcp4ServerStats* link_dhcp4_stats() const { return netstack_->dhcp4_stats(); }
   // What was still open when Shutdown() began (before it aborted it): the guest flows the
   // gateway tracked and lwIP's TCP connections. A leak shows as pcbs without flows.
   struct OpenAtShutdown {

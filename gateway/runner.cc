@@ -337,16 +337,31 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
   const stack::NetstackStats& st = gw.link_stats();
   size_t flows = at_shutdown ? gw.open_at_shutdown().flows : gw.session_count();
   size_t pcbs = at_shutdown ? gw.open_at_shutdown().tcp_pcbs : gw.link_tcp_pcbs();
-  return JsonWriter()
-      .Uint("frames_in", st.frames_in)
+  JsonWriter dhcp;
+  if (const stack::Dhcp4ServerStats* d = gw.link_dhcp4_stats(); d != nullptr) {
+    dhcp.Uint("discovers", d->discovers)
+        .Uint("offers", d->offers)
+        .Uint("requests", d->requests)
+        .Uint("acks", d->acks)
+        .Uint("naks", d->naks)
+        .Uint("declines", d->declines)
+        .Uint("releases", d->releases)
+        .Uint("malformed", d->malformed)
+        .Uint("ignored", d->ignored);
+  }
+  JsonWriter link;
+  link.Uint("frames_in", st.frames_in)
       .Uint("frames_out", st.frames_out)
       .Uint("gso_in", st.gso_frames_in)
       .Uint("gso_out", st.gso_frames_out)
       .Uint("bad", st.bad_packets)
       .Uint("dropped_tx_full", st.frames_dropped_tx_full)
       .Uint("open_flows", flows)
-      .Uint("tcp_pcbs", pcbs)
-      .Finish();
+      .Uint("tcp_pcbs", pcbs);
+  if (gw.link_dhcp4_stats() != nullptr) {
+    link.Raw("dhcp", dhcp.Finish());
+  }
+  return link.Finish();
 }
 
 void EmitStats(AuditLog& audit, const Gateway& gw) {

@@ -1,13 +1,15 @@
 // ip4_input.cc: the IPv4 input hook. lwIP calls it for every IPv4 packet before its own "is this
 // for one of my addresses" check. Unicast TCP and UDP from the guest, to ANY destination, are
 // validated here (lengths, header checksum, source address, reassembly) and handed to the TCP
-// acceptor or the gateway's UDP handler; ARP, multicast and ICMP to the gateway take lwIP's normal
-// path. Anything malformed is dropped and counted, never passed on.
+// acceptor or the gateway's UDP handler; DHCP to the gateway goes to its DHCP server
+// (dhcp4_link.cc); ARP, multicast and ICMP to the gateway take lwIP's normal path. Anything
+// malformed is dropped and counted, never passed on.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "stack/dhcp4_message.h"
 #include "stack/lwip_glue.h"
 #include "stack/msb_lwip_hooks.h"
 #include "stack/offload.h"
@@ -52,22 +54,20 @@ bool IsBroadcastOrMulticast(const IpAddress& dst, const NetstackConfig& cfg) {
          (d & host_mask) == host_mask;
 }
 
-void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
+}  // namespace
+
+bool ParseUdp(pbuf* p, const Ip4Packet& pkt, UdpHeader* out) {
   uint8_t hdr[UDP_HLEN];
   uint16_t ip_payload = static_cast<uint16_t>(pkt.total_len - pkt.header_len);
   if (ip_payload < UDP_HLEN || pbuf_copy_partial(p, hdr, UDP_HLEN, pkt.header_len) != UDP_HLEN) {
-    ++ns->mutable_stats().bad_packets;
-    pbuf_free(p);
-    return;
+    return false;
   }
   uint16_t sport = static_cast<uint16_t>((hdr[0] << 8) | hdr[1]);
   uint16_t dport = static_cast<uint16_t>((hdr[2] << 8) | hdr[3]);
   uint16_t ulen = static_cast<uint16_t>((hdr[4] << 8) | hdr[5]);
   uint16_t csum = static_cast<uint16_t>((hdr[6] << 8) | hdr[7]);
   if (ulen < UDP_HLEN || ulen > ip_payload || sport == 0 || dport == 0) {
-    ++ns->mutable_stats().bad_packets;
-    pbuf_free(p);
-    return;
+    return false;
   }
   if (csum != 0 && !pkt.l4_csum_trusted) {
     ip_addr_t src = ToLwip(pkt.src);
@@ -76,13 +76,26 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
     u16_t sum = ip_chksum_pseudo(p, IP_PROTO_UDP, ulen, &src, &dst);
     pbuf_add_header_force(p, pkt.header_len);
     if (sum != 0) {
-      ++ns->mutable_stats().bad_packets;
-      pbuf_free(p);
-      return;
+      return false;
     }
   }
+  *out = UdpHeader{sport, dport, static_cast<uint16_t>(ulen - UDP_HLEN)};
+  return true;
+}
+
+namespace {
+
+void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
+  UdpHeader udp;
+  if (!ParseUdp(p, pkt, &udp)) {
+    ++ns->mutable_stats().bad_packets;
+    pbuf_free(p);
+    return;
+  }
+  uint16_t sport = udp.src_port;
+  uint16_t dport = udp.dst_port;
   static uint8_t payload[kMaxUdpPayload];
-  uint16_t plen = static_cast<uint16_t>(ulen - UDP_HLEN);
+  uint16_t plen = udp.payload_len;
   pbuf_copy_partial(p, payload, plen, static_cast<u16_t>(pkt.header_len + UDP_HLEN));
   FlowTuple tuple{Transport::kUdp, {pkt.src, sport}, {pkt.dst, dport}};
   // A UDP GSO (USO) segment carries several datagrams of gso_size bytes (the last may be
@@ -105,6 +118,22 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   pbuf_free(p);
 }
 
+// IsForDhcp4Server: a datagram to the DHCP server port from the guest (0.0.0.0 before it has an
+// address), sent broadcast or to the gateway. Peeks at the UDP ports only; HandleDhcp4 validates.
+bool IsForDhcp4Server(pbuf* p, const Ip4Packet& pkt, const NetstackConfig& cfg) {
+  if (!cfg.dhcp4 || (pkt.src != cfg.guest_v4 && pkt.src != IpAddress::V4(0))) {
+    return false;
+  }
+  if (pkt.dst != cfg.gateway_v4 && !IsBroadcastOrMulticast(pkt.dst, cfg)) {
+    return false;
+  }
+  uint8_t ports[4];
+  if (pbuf_copy_partial(p, ports, 4, pkt.header_len) != 4) {
+    return false;
+  }
+  return ((ports[2] << 8) | ports[3]) == kDhcp4ServerPort;
+}
+
 int HandleIp4(pbuf* p, netif* inp) {
   Netstack* ns = Netstack::Instance();
   if (ns == nullptr) {
@@ -115,6 +144,10 @@ int HandleIp4(pbuf* p, netif* inp) {
   if (!ParseIp4(p, &pkt)) {
     ++ns->mutable_stats().bad_packets;
     pbuf_free(p);
+    return 1;
+  }
+  if (pkt.protocol == IP_PROTO_UDP && IsForDhcp4Server(p, pkt, cfg)) {
+    HandleDhcp4(ns, p, pkt);  // before the source check: a client without an address sends it
     return 1;
   }
   if (IsBroadcastOrMulticast(pkt.dst, cfg)) {

@@ -23,8 +23,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "stack/dhcp4_server.h"
 #include "stack/netstack.h"
 #include "stack/pcb_index.h"
 
@@ -51,6 +53,19 @@ struct Ip4Packet {
 // ConnExtArgId is the lwIP extension-argument slot holding each connection's GuestTcp (allocated
 // once per process, like lwIP itself).
 uint8_t ConnExtArgId();
+
+// UdpHeader is a validated UDP header (ParseUdp): ports and the payload's length.
+struct UdpHeader {
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint16_t payload_len = 0;
+};
+// ParseUdp validates the UDP header of a whole datagram at pkt.header_len in `p` (lengths, ports,
+// checksum unless the offload header vouches for it).
+bool ParseUdp(pbuf* p, const Ip4Packet& pkt, UdpHeader* out);
+
+// HandleDhcp4 answers one datagram for the gateway's DHCP server (dhcp4_link.cc). Consumes `p`.
+void HandleDhcp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt);
 
 // DeliverToTcpInput sets lwIP's per-packet globals as ip4_input would, strips the IP header and
 // runs tcp_input(). Consumes `p`.
@@ -100,6 +115,7 @@ struct Netstack::LwipState {
   netif nif{};
   udp_pcb* udp_out = nullptr;
   std::unique_ptr<TcpAcceptor> acceptor;
+  std::optional<Dhcp4Server> dhcp4;  // when NetstackConfig::dhcp4
 };
 
 }  // namespace msb::stack

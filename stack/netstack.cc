@@ -111,6 +111,10 @@ size_t Netstack::TcpPcbCount() const {
   return n;
 }
 
+const Dhcp4ServerStats* Netstack::dhcp4_stats() const {
+  return lwip_ && lwip_->dhcp4 ? &lwip_->dhcp4->stats() : nullptr;
+}
+
 bool Netstack::PcbIndexConsistent() const {
   const PcbIndex& index = lwip_->acceptor->index();
   return index.size() == TcpPcbCount() && index.ShadowMatchesLwip();
@@ -173,6 +177,19 @@ Status Netstack::Init() {
   lwip_->udp_out = udp_new_ip_type(IPADDR_TYPE_ANY);
   if (lwip_->udp_out == nullptr) {
     return Status::Error("lwIP udp_new failed");
+  }
+  if (config_.dhcp4) {
+    Dhcp4ServerConfig dhcp;
+    dhcp.server_id = config_.gateway_v4;
+    dhcp.client_address = config_.guest_v4;
+    dhcp.prefix_len = config_.v4_prefix_len;
+    dhcp.mtu = config_.mtu;
+    dhcp.lease_seconds = config_.dhcp4_lease_seconds;
+    auto server = Dhcp4Server::Create(dhcp);
+    if (!server.ok()) {
+      return Status::Error("DHCP server: " + server.error());
+    }
+    lwip_->dhcp4.emplace(std::move(server).value());
   }
   lwip_->acceptor = std::make_unique<TcpAcceptor>(this);
   return lwip_->acceptor->Init();

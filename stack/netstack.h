@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/ip_address.h"
 #include "base/status.h"
+#include "stack/dhcp4_server.h"
 #include "stack/flow.h"
 #include "stack/frame_device.h"
 #include "stack/guest_tcp.h"
@@ -40,6 +41,10 @@ struct NetstackConfig {
   uint16_t mtu = 1500;  // the guest link's MTU (what IP datagrams for the guest are cut to)
   size_t tx_queue_frames = 4096;  // frames held for the guest while the device is full
   size_t max_pending_syns = 4096;
+  // dhcp4: answer DHCPv4 on the link (stack/dhcp4_server.h), offering guest_v4 with the gateway
+  // as router and DNS server. A guest configured statically never asks, so it is harmless on.
+  bool dhcp4 = true;
+  uint32_t dhcp4_lease_seconds = kDhcp4DefaultLeaseSeconds;
 };
 
 enum class SynVerdict : uint8_t { kReject, kHold };
@@ -60,8 +65,8 @@ struct NetstackStats {
   uint64_t spoofed = 0;         // source address not the guest's
   uint64_t syns_held = 0;
   uint64_t syn_retransmits_dropped = 0;
-  uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
-  uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
+  uint64_t gso_frames_in = 0;     // segments larger than the MTU handed over by an offloading guest
+  uint64_t gso_frames_out = 0;    // segments we handed to the guest's kernel to split
   uint64_t pcb_list_resyncs = 0;  // the pcb index rebuilt its order from lwIP's (pcb_index.h)
 };
 
@@ -117,6 +122,8 @@ class Netstack {
   // offload: the device moves partial checksums and GSO segments (FrameDevice::offloads()).
   bool offload() const { return offload_; }
   const NetstackStats& stats() const { return stats_; }
+  // dhcp4_stats: the DHCP server's counters (nullptr when it is off).
+  const Dhcp4ServerStats* dhcp4_stats() const;
   NetstackStats& mutable_stats() { return stats_; }
   Delegate* delegate() const { return delegate_; }
   const Clock& clock() const { return clock_; }

@@ -70,6 +70,79 @@ class ServeTest(unittest.TestCase):
         self.assertIn(("%s:80" % CANARIES[0], "deny"), decisions)
         self.assertEqual(WORLD.canary_hits(), [])
 
+    def test_a_guest_configured_by_dhcp(self):
+        # A stock VM image asks DHCP for its address: busybox's udhcpc on a TAP whose MAC is a
+        # VM's (not the gateway's configured guest MAC) gets the guest address, the gateway as
+        # router and DNS server and the link MTU, and then reaches the test internet through us.
+        audit = WORLD.path("serve-dhcp-audit.jsonl")
+        tap = "msbdh%d" % (os.getpid() % 1000)
+        guest = WORLD.inet.replace("inet", "dhcpg")
+        lease = WORLD.path("dhcp-lease")
+        script = WORLD.path("udhcpc.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "case \"$1\" in bound|renew)\n"
+                    "  ip addr flush dev \"$interface\"\n"
+                    "  ip addr add \"$ip/$subnet\" dev \"$interface\"\n"
+                    "  ip route replace default via \"$router\"\n"
+                    "  echo \"$1 $ip $subnet $router $dns $mtu $lease\" >> %s;;\n"
+                    "esac\n" % lease)
+        os.chmod(script, 0o755)
+        gw = subprocess.Popen([WORLD.gateway, "serve", "--tap", tap, "--audit-log", audit,
+                               "--dns-nameserver", DNS1, "--dhcp-lease-s", "120"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 10
+            while subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode:
+                self.assertIsNone(gw.poll(), gw.stderr.read() if gw.poll() is not None else "")
+                self.assertLess(time.monotonic(), deadline, "TAP did not appear")
+                time.sleep(0.05)
+            subprocess.run(["ip", "netns", "del", guest], capture_output=True)
+            sh("ip", "netns", "add", guest)
+            g = ["ip", "netns", "exec", guest]
+            sh("ip", "link", "set", tap, "netns", guest)
+            sh(*g, "ip", "link", "set", "lo", "up")
+            sh(*g, "ip", "link", "set", tap, "address", "52:54:00:12:34:56")
+            sh(*g, "ip", "link", "set", tap, "up")
+            udhcpc = g + ["busybox", "udhcpc", "-i", tap, "-f", "-q", "-n", "-t", "5", "-T", "1",
+                          "-s", script]
+            r = subprocess.run(udhcpc, capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            got = open(lease).read().split()
+            self.assertEqual(got, ["bound", "172.16.0.2", "255.255.255.252", GATEWAY_IP,
+                                   GATEWAY_IP, "1500", "120"])
+            r = subprocess.run(g + ["curl", "-sS", "-m", "10", "http://%s/hello" % SERVER],
+                               capture_output=True, text=True)
+            self.assertEqual(r.stdout.strip(), "hello from %s" % SERVER, r.stderr)
+            # A client asking for its address again (a reboot) gets it; one asking for another
+            # address (option 50 in its DISCOVER) is offered the guest's, the only one there is.
+            r = subprocess.run(udhcpc + ["-r", "172.16.0.2"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            r = subprocess.run(udhcpc + ["-r", "172.16.0.1"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual([line.split()[1] for line in open(lease)],
+                             ["172.16.0.2"] * 3)
+            r = subprocess.run(g + ["dig", "+short", "+time=3", "+tries=1", "@" + GATEWAY_IP,
+                                    "api.example.test"], capture_output=True, text=True)
+            self.assertEqual(r.stdout.strip(), SERVER, r.stderr)
+            gw.send_signal(signal.SIGTERM)
+            self.assertEqual(gw.wait(timeout=10), 0, gw.stderr.read())
+        finally:
+            if gw.poll() is None:
+                gw.kill()
+                gw.wait()
+            subprocess.run(["ip", "netns", "del", guest], capture_output=True)
+        stop = [json.loads(line) for line in open(audit)][-1]
+        self.assertEqual(stop["event"], "gateway.stop")
+        dhcp = stop["link"]["dhcp"]
+        self.assertEqual(dhcp["discovers"], 3, dhcp)
+        self.assertEqual(dhcp["offers"], 3, dhcp)
+        self.assertEqual(dhcp["acks"], 3, dhcp)
+        self.assertEqual(dhcp["naks"], 0, dhcp)
+        self.assertEqual(dhcp["malformed"], 0, dhcp)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -152,6 +152,17 @@ TEST(CliTest, MtuDefaultsToJumboWhereTheGatewayMakesTheInterface) {
   EXPECT_EQ(Parse({"run", "--no-offload=1", "--", "true"}).error(), "--no-offload takes no value");
 }
 
+TEST(CliTest, DhcpIsOnUnlessTurnedOffAndItsLeaseIsBounded) {
+  EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).value().gateway.net.dhcp4);
+  EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--no-dhcp"}).value().gateway.net.dhcp4);
+  EXPECT_EQ(Parse({"serve", "--tap", "tap0", "--dhcp-lease-s", "600"})
+                .value()
+                .gateway.net.dhcp4_lease_seconds,
+            600u);
+  EXPECT_EQ(Parse({"serve", "--tap", "tap0", "--dhcp-lease-s", "59"}).error(),
+            "--dhcp-lease-s: invalid value \"59\": expected a whole number from 60 to 31536000");
+}
+
 TEST(CliTest, ExplainTakesPolicyFlagsAndOneDestination) {
   auto c = Parse({"policy", "explain", "--net", "allow-all", "10.0.0.1:22"});
   ASSERT_TRUE(c.ok()) << c.error();

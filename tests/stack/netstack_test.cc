@@ -620,6 +620,60 @@ TEST_F(NetstackTest, UdpIsHandedOnAndRefusalsAreIcmp) {
   EXPECT_EQ(out[0].icmp_code, 3);
 }
 
+// A minimal DHCPDISCOVER: BOOTREQUEST, Ethernet/6, xid, chaddr, magic cookie, option 53 = 1.
+std::vector<uint8_t> Discover(const std::array<uint8_t, 6>& chaddr) {
+  std::vector<uint8_t> m(240, 0);
+  m[0] = 1;
+  m[1] = 1;
+  m[2] = 6;
+  m[4] = 0xde, m[5] = 0xad, m[6] = 0xbe, m[7] = 0xef;
+  std::copy(chaddr.begin(), chaddr.end(), m.begin() + 28);
+  m[236] = 99, m[237] = 130, m[238] = 83, m[239] = 99;
+  m.insert(m.end(), {53, 1, 1, 255});
+  return m;
+}
+
+TEST_F(NetstackTest, DhcpDiscoverFromAnUnconfiguredGuestIsOffered) {
+  const std::array<uint8_t, 6> vm_mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+  std::vector<uint8_t> frame = UdpFrame({IpAddress::V4(0), 68}, {IpAddress::V4(0xffffffff), 67},
+                                        Discover(vm_mac));
+  std::fill_n(frame.begin(), 6, 0xff);  // Ethernet broadcast, as a client without an address sends
+  dev_.out.clear();  // lwIP's gratuitous ARP from start-up
+  Send(frame);
+  ASSERT_EQ(dev_.out.size(), 1u);
+  const std::vector<uint8_t> raw = dev_.out[0];
+  // To the client's hardware address without ARP (it has no address to answer ARP for yet).
+  EXPECT_TRUE(std::equal(vm_mac.begin(), vm_mac.end(), raw.begin()));
+  Parsed p = ParseFrame(raw);
+  EXPECT_TRUE(p.checksums_ok);
+  EXPECT_EQ(p.ip_src, kGateway);
+  EXPECT_EQ(p.ip_dst, kGuest);
+  EXPECT_EQ(p.udp_src.port, 67);
+  EXPECT_EQ(p.udp_dst.port, 68);
+  ASSERT_GE(p.udp_payload.size(), 300u);
+  EXPECT_EQ(p.udp_payload[0], 2);                                         // BOOTREPLY
+  EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 4, p.udp_payload.begin() + 8),
+            (std::vector<uint8_t>{0xde, 0xad, 0xbe, 0xef}));              // xid
+  EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 16, p.udp_payload.begin() + 20),
+            (std::vector<uint8_t>{172, 16, 0, 2}));                       // yiaddr
+  EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 240, p.udp_payload.begin() + 243),
+            (std::vector<uint8_t>{53, 1, 2}));                            // DHCPOFFER
+  ASSERT_NE(ns_->dhcp4_stats(), nullptr);
+  EXPECT_EQ(ns_->dhcp4_stats()->offers, 1u);
+  EXPECT_EQ(ns_->stats().spoofed, 0u);
+  dev_.out.clear();
+
+  // Garbage to the server port is counted and not answered; other traffic from 0.0.0.0 is still
+  // not the guest's to send.
+  const uint8_t junk[] = {1, 2, 3};
+  Send(UdpFrame({IpAddress::V4(0), 68}, {kGateway, 67}, junk));
+  EXPECT_EQ(ns_->dhcp4_stats()->malformed, 1u);
+  Send(UdpFrame({IpAddress::V4(0), 68}, {kServer, 53}, junk));
+  EXPECT_EQ(ns_->stats().spoofed, 1u);
+  EXPECT_TRUE(dev_.out.empty());
+  EXPECT_TRUE(rec_.udp.empty());
+}
+
 TEST_F(NetstackTest, SendUdpImpersonatesTheDestination) {
   std::vector<uint8_t> payload(3000, 0xab);  // larger than the MTU: IP-fragmented
   ns_->SendUdp({kServer, 53}, {kGuest, 5353}, payload);
