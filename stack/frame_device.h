@@ -54,7 +54,7 @@ inline constexpr size_t kDefaultMaxFrameSize = 65535 + kEthernetHeaderSize;
 struct DeviceCounters {
   uint64_t malformed = 0;  // input dropped: runt or oversize records/datagrams, truncated at EOF
   uint64_t framing_errors = 0;     // stream connections dropped: a length prefix above the cap
-  uint64_t peers_accepted = 0;     // stream: connections served; datagram: peer address (re)learnt
+  uint64_t peers_accepted = 0;     // stream: connections accepted; datagram: peer (re)learnt
   uint64_t peers_refused = 0;      // stream: connections closed at once while one was served
   uint64_t peer_disconnects = 0;   // stream: connections the peer ended (EOF or reset)
   uint64_t dropped_no_peer = 0;    // frames for the guest with no peer to send them to

@@ -8,7 +8,15 @@
 // frames for the guest are dropped (dropped_no_peer). A peer whose socket is gone is not an error
 // either: its frames are dropped (dropped_peer_gone) until a peer speaks again. Anyone who may
 // write to the socket can become the peer, so its path belongs in a directory only the VM's
-// owner can reach.
+// owner can reach. fd() never changes. Not thread-safe: the event loop's thread only.
+//
+// The kernel queues at most net.unix.max_dgram_qlen datagrams (default 10) for an unconnected
+// socket from all senders together, so in Bind mode a burst from the VM waits for the gateway to
+// drain (its sends block or get EAGAIN), and a peer that only uses sendto (its socket not
+// connected to ours) is limited the same way the other way round: EPOLLOUT cannot tell, so such
+// frames are dropped and counted (dropped_peer_busy) rather than polled for in a busy loop.
+// A peer whose socket is connected to ours is not limited that way: our sends then wait on
+// EPOLLOUT like any other.
 #pragma once
 
 #include <sys/socket.h>
@@ -29,7 +37,8 @@ class UnixDgramDevice final : public FrameDevice {
   // removes the socket file again on destruction. `max_frame` caps frames both ways.
   static Result<std::unique_ptr<UnixDgramDevice>> Bind(const std::string& path,
                                                        size_t max_frame = kDefaultMaxFrameSize);
-  // Adopt takes ownership of a datagram socket (e.g. inherited as `serve --fd N`).
+  // Adopt takes ownership of a datagram socket (e.g. inherited as `serve --fd N`) and makes it
+  // non-blocking and close-on-exec. On error `fd` is left to the caller.
   static Result<std::unique_ptr<UnixDgramDevice>> Adopt(int fd,
                                                         size_t max_frame = kDefaultMaxFrameSize);
   ~UnixDgramDevice() override;

@@ -13,7 +13,10 @@
 //               connection: back to kListening (Listen) or on to kClosed (Adopt).
 //   kClosed     (Adopt only) the one peer is gone: ReadFrame returns kClosed for good.
 // Output the socket does not take at once is kept in a bounded buffer (HasPendingOutput/Flush); it
-// is discarded with the connection it was meant for.
+// is discarded with the connection it was meant for. fd() and secondary_fd() change only inside
+// ReadFrame (accepting a peer, ending its connection), and fd_generation() says when. Whoever may
+// connect to the path can be the guest's link, so it belongs in a directory only the VM's owner
+// can reach. Not thread-safe: the event loop's thread only.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,8 @@ class UnixStreamDevice final : public FrameDevice {
   // an error) and removes the socket file again on destruction. `max_frame` caps frames both ways.
   static Result<std::unique_ptr<UnixStreamDevice>> Listen(const std::string& path,
                                                           size_t max_frame = kDefaultMaxFrameSize);
-  // Adopt takes ownership of a connected stream socket (e.g. inherited as `serve --fd N`).
+  // Adopt takes ownership of a connected stream socket (e.g. inherited as `serve --fd N`) and makes
+  // it non-blocking and close-on-exec. On error `fd` is left to the caller.
   static Result<std::unique_ptr<UnixStreamDevice>> Adopt(int fd,
                                                          size_t max_frame = kDefaultMaxFrameSize);
   ~UnixStreamDevice() override;
