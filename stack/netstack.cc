@@ -215,7 +215,9 @@ Netstack::~Netstack() {
 }
 
 bool Netstack::OnDeviceReadable() {
-  for (size_t i = 0; i < kMaxFramesPerWakeup; ++i) {
+  // The budget may not strand frames a device already holds (one read(2) of a stream socket brings
+  // many): its fd would not wake us for them again.
+  for (size_t i = 0; i < kMaxFramesPerWakeup || device_->HasPendingInput(); ++i) {
     ReadResult r = device_->ReadFrame(rx_buf_);
     if (r.status == IoStatus::kWouldBlock) {
       break;
@@ -281,7 +283,15 @@ void Netstack::TransmitFrame(std::span<const std::span<const uint8_t>> parts,
   tx_queue_.push_back({JoinFrameParts(parts), offload});
 }
 
+bool Netstack::WantsDeviceWritable() const {
+  return !tx_queue_.empty() || device_->HasPendingOutput();
+}
+
 void Netstack::OnDeviceWritable() {
+  // What the device holds was accepted before anything queued here: it goes first.
+  if (device_->Flush() == IoStatus::kWouldBlock) {
+    return;
+  }
   while (!tx_queue_.empty()) {
     const QueuedFrame& q = tx_queue_.front();
     const std::span<const uint8_t> one[1] = {q.bytes};

@@ -92,10 +92,13 @@ class Netstack {
   Netstack& operator=(const Netstack&) = delete;
 
   // Device I/O, driven by the event loop. OnDeviceReadable returns false when the device closed or
-  // failed (the gateway should stop).
+  // failed (the gateway should stop); it reads a bounded number of frames per call, but never
+  // leaves frames the device already holds (FrameDevice::HasPendingInput). The device's fd() may
+  // have changed after it (FrameDevice::fd_generation). OnDeviceWritable writes what the device
+  // holds (FrameDevice::Flush), then frames queued here. WantsDeviceWritable: either is waiting.
   bool OnDeviceReadable();
   void OnDeviceWritable();
-  bool WantsDeviceWritable() const { return !tx_queue_.empty(); }
+  bool WantsDeviceWritable() const;
 
   // lwIP timers.
   void RunTimers();

@@ -66,12 +66,27 @@ class FakeDevice final : public FrameDevice {
     }
     return st;
   }
+  // A socket device's buffers: frames it already holds (hold_input: what is in `in` was read in
+  // one go), and bytes it still has to write (pending_output, until Flush returns kOk).
+  bool HasPendingInput() const override { return hold_input && !in.empty(); }
+  bool HasPendingOutput() const override { return pending_output; }
+  IoStatus Flush() override {
+    ++flush_calls;
+    if (flush_result == IoStatus::kOk) {
+      pending_output = false;
+    }
+    return flush_result;
+  }
   std::deque<std::vector<uint8_t>> in;
   std::deque<FrameOffload> in_offload;
   std::vector<std::vector<uint8_t>> out;
   std::vector<FrameOffload> out_offload;
   bool blocked = false;
   bool offload = false;
+  bool hold_input = false;
+  bool pending_output = false;
+  IoStatus flush_result = IoStatus::kOk;
+  int flush_calls = 0;
 };
 
 class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
@@ -724,6 +739,48 @@ TEST_F(NetstackTest, FullDeviceQueuesThenFlushes) {
   ns_->OnDeviceWritable();
   EXPECT_FALSE(ns_->WantsDeviceWritable());
   EXPECT_EQ(TakeOut().size(), 1u);
+}
+
+TEST_F(NetstackTest, DeviceOutputIsFlushedBeforeQueuedFrames) {
+  rec_.verdict = SynVerdict::kReject;
+  Send(TcpFrame(Syn(40017, {kServer, 80})));  // resolves the guest's MAC on the way
+  EXPECT_EQ(TakeOut().size(), 1u);
+  EXPECT_FALSE(ns_->WantsDeviceWritable());
+  dev_.pending_output = true;  // bytes of earlier frames still inside the device
+  EXPECT_TRUE(ns_->WantsDeviceWritable());
+  dev_.blocked = true;
+  Send(TcpFrame(Syn(40018, {kServer, 80})));  // its RST is queued here
+  dev_.blocked = false;
+  dev_.flush_result = IoStatus::kWouldBlock;
+  ns_->OnDeviceWritable();
+  EXPECT_EQ(dev_.flush_calls, 1);
+  EXPECT_TRUE(dev_.out.empty());  // the queued RST may not overtake the device's bytes
+  EXPECT_TRUE(ns_->WantsDeviceWritable());
+  dev_.flush_result = IoStatus::kOk;
+  ns_->OnDeviceWritable();
+  EXPECT_EQ(dev_.flush_calls, 2);
+  EXPECT_FALSE(ns_->WantsDeviceWritable());
+  EXPECT_EQ(TakeOut().size(), 1u);
+}
+
+TEST_F(NetstackTest, FramesTheDeviceHoldsAreReadBeyondTheWakeupBudget) {
+  const std::vector<uint8_t> payload = {1, 2, 3};
+  const std::vector<uint8_t> datagram = UdpFrame({kGuest, 5000}, {kServer, 53}, payload);
+  // A TAP's frames wait in the kernel, whose fd wakes the loop again: the budget applies.
+  for (int i = 0; i < 5000; ++i) {
+    dev_.in.push_back(datagram);
+  }
+  ASSERT_TRUE(ns_->OnDeviceReadable());
+  EXPECT_EQ(rec_.udp.size(), 4096u);
+  EXPECT_EQ(dev_.in.size(), 5000u - 4096u);
+  // Frames a socket device already read would never wake it again: all of them are taken.
+  dev_.hold_input = true;
+  for (int i = 0; i < 5000; ++i) {
+    dev_.in.push_back(datagram);
+  }
+  ASSERT_TRUE(ns_->OnDeviceReadable());
+  EXPECT_TRUE(dev_.in.empty());
+  EXPECT_EQ(rec_.udp.size(), 10000u);
 }
 
 TEST(NetstackCreateTest, OnlyOneAtATimeAndConfigValidated) {
