@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "base/strings.h"
 #include "policy/group_table.h"
 
 namespace msb::policy {
@@ -99,11 +98,6 @@ std::string SuggestionNote(std::span<const std::string_view> suggestions) {
     out += (i > 0 ? " or " : "") + QuoteForMessage(suggestions[i]);
   }
   return out + "?)";
-}
-
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates) {
-  return SuggestionNote(
-      Suggestions(word, std::span<const std::string_view>(candidates.begin(), candidates.size())));
 }
 
 namespace {

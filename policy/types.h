@@ -67,10 +67,6 @@ std::string ListAlternatives(std::span<const std::string_view> words, bool quote
 // ` (did you mean "allow"?)`, ` (did you mean "icmpv4" or "icmpv6"?)`, or "" when there are none.
 std::string SuggestionNote(std::span<const std::string_view> suggestions);
 
-// DidYouMean is SuggestionNote(Suggestions(word, candidates)), for the callers not yet on
-// rule_check.h.
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates);
-
 // ProtocolSet is a bit set over Protocol; empty means "any protocol".
 class ProtocolSet {
  public:

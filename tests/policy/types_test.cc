@@ -65,18 +65,6 @@ TEST(TypesTest, MessageWording) {
   EXPECT_EQ(SuggestionNote({}), "");
 }
 
-TEST(TypesTest, DidYouMean) {
-  EXPECT_EQ(DidYouMean("alow", {"allow", "deny"}), " (did you mean \"allow\"?)");
-  EXPECT_EQ(DidYouMean("ALLOW", {"allow", "deny"}), " (did you mean \"allow\"?)");
-  EXPECT_EQ(DidYouMean("icmp", {"tcp", "udp", "icmpv4", "icmpv6"}),
-            " (did you mean \"icmpv4\" or \"icmpv6\"?)");
-  EXPECT_EQ(DidYouMean("pub", {"public", "private"}), " (did you mean \"public\"?)");
-  EXPECT_EQ(DidYouMean("permit", {"allow", "deny"}), "");
-  EXPECT_EQ(DidYouMean("a", {"any"}), "");  // distance 2 is not below a one-letter word
-  EXPECT_EQ(DidYouMean("", {"any"}), "");
-  EXPECT_EQ(DidYouMean(std::string(65, 'a'), {"any"}), "");
-}
-
 TEST(RuleToStringTest, CanonicalForms) {
   const std::pair<const char*, const char*> cases[] = {
       {"allow@any", "allow@any"},
