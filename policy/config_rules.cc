@@ -4,12 +4,13 @@
 // 1..65535, low first) are judged by rule_check.h, shared with the --net-rule grammar, so a policy
 // means the same whichever way it was written. This file parses the JSON shape and words
 // rule_check's findings with the JSON path.
-#include <array>
+#include <optional>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/ip_address.h"
-#include "base/strings.h"
 #include "policy/config.h"
 #include "policy/domain_name.h"
 #include "policy/group_table.h"

@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <span>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "base/ip_address.h"
 #include "policy/domain_name.h"
