@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string>
 #include <vector>
 
 namespace msb {
@@ -25,19 +26,69 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+namespace {
+
+constexpr size_t kMaxSuggestedWord = 64;
+
+char LowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return LowerAscii(c); });
+  return out;
+}
+
+// Rank orders a candidate for Suggestions (lower is closer): 0 equal ignoring case, 1 a proper
+// prefix, 2 + edit distance otherwise; nullopt when it is not close enough to suggest at all.
+std::optional<size_t> Rank(std::string_view word, std::string_view candidate, size_t max_distance) {
+  if (EqualsIgnoreAsciiCase(word, candidate)) {
+    return 0;
+  }
+  if (word.size() >= 2 && word.size() < candidate.size() &&
+      EqualsIgnoreAsciiCase(word, candidate.substr(0, word.size()))) {
+    return 1;
+  }
+  size_t distance = EditDistance(LowerAscii(word), LowerAscii(candidate));
+  if (distance > max_distance || distance >= word.size()) {
+    return std::nullopt;
+  }
+  return 2 + distance;
+}
+
+}  // namespace
+
+std::vector<std::string_view> Suggestions(std::string_view word,
+                                          std::span<const std::string_view> candidates,
+                                          size_t max_distance) {
+  std::vector<std::string_view> best;
+  if (word.size() > kMaxSuggestedWord) {
+    return best;
+  }
+  std::optional<size_t> best_rank;
+  for (std::string_view c : candidates) {
+    std::optional<size_t> rank = Rank(word, c, max_distance);
+    if (!rank || (best_rank && *rank > *best_rank)) {
+      continue;
+    }
+    if (!best_rank || *rank < *best_rank) {
+      best.clear();
+      best_rank = rank;
+    }
+    best.push_back(c);
+  }
+  return best;
+}
+
 std::optional<std::string_view> Suggest(std::string_view word,
                                         std::span<const std::string_view> candidates,
                                         size_t max_distance) {
-  std::optional<std::string_view> best;
-  size_t best_distance = max_distance + 1;
-  for (std::string_view c : candidates) {
-    size_t d = EditDistance(word, c);
-    if (d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
+  std::vector<std::string_view> best = Suggestions(word, candidates, max_distance);
+  if (best.empty()) {
+    return std::nullopt;
   }
-  return best;
+  return best.front();
 }
 
 std::optional<uint64_t> ParseUint(std::string_view text, uint64_t min, uint64_t max) {

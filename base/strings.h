@@ -1,4 +1,4 @@
-// Small string helpers shared across modules: edit distance for "did you mean", strict decimal
+// Small string helpers shared across modules: the one "did you mean" engine, strict decimal
 // parsing (no exceptions, no sign, no leading zeros, no trailing junk), ASCII case-insensitive
 // comparison, hex digits, and trimming HTTP's optional whitespace.
 #pragma once
@@ -8,14 +8,25 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace msb {
 
 // EditDistance is the Levenshtein distance between `a` and `b`.
 size_t EditDistance(std::string_view a, std::string_view b);
 
-// Suggest returns the candidate closest to `word` when its distance is at most `max_distance`
-// (ties: the first candidate wins).
+// Suggestions is the "did you mean" engine every error message uses (flags, commands, --net-rule
+// keywords, JSON fields): the candidates closest to a mistyped `word`, best first, ties in
+// candidate order. Closest means, in this order: equal ignoring ASCII case; then `word` (two or
+// more characters) is a case-insensitive proper prefix of the candidate ("icmp" of icmpv4 and
+// icmpv6); then the smallest edit distance ignoring case, when it is at most `max_distance` and
+// below the word's length, so a one-letter word is never "corrected". A word longer than 64 bytes
+// is not a typo of a keyword and gets none (which also bounds the distance computation).
+std::vector<std::string_view> Suggestions(std::string_view word,
+                                          std::span<const std::string_view> candidates,
+                                          size_t max_distance = 2);
+
+// Suggest is the first of Suggestions, for messages that name a single candidate.
 std::optional<std::string_view> Suggest(std::string_view word,
                                         std::span<const std::string_view> candidates,
                                         size_t max_distance = 2);

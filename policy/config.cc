@@ -5,11 +5,15 @@
 #include "policy/config.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <span>
 #include <string>
 #include <system_error>
+
+#include "base/strings.h"
 
 namespace msb::policy {
 namespace config_internal {
@@ -75,16 +79,9 @@ Status TypeError(std::string_view path, std::string_view expected, const JsonVal
 
 Status UnknownField(std::string_view member_path, std::string_view key,
                     std::initializer_list<std::string_view> known) {
-  std::string expected;
-  size_t i = 0;
-  for (std::string_view name : known) {
-    if (i > 0) {
-      expected += i + 1 == known.size() ? " or " : ", ";
-    }
-    expected += "\"" + std::string(name) + "\"";
-    ++i;
-  }
-  return PathError(member_path, "unknown field: expected " + expected + DidYouMean(key, known));
+  std::span<const std::string_view> names(known.begin(), known.size());
+  return PathError(member_path, "unknown field: expected " + ListAlternatives(names, true) +
+                                    SuggestionNote(Suggestions(key, names)));
 }
 
 Result<uint64_t> IntegerField(const JsonValue& value, std::string_view path, uint64_t min,
@@ -126,6 +123,12 @@ constexpr size_t kMaxNameservers = 16;
 // Sections of microsandbox's wire format that this version does not implement. Accepting and
 // ignoring them would silently drop protections (TLS interception, secrets) the user asked for.
 constexpr std::string_view kUnsupportedSections[] = {"ports", "interface", "rate_limiter"};
+
+// kTopLevelFields are the suggestions for an unknown top-level field: the supported ones and the
+// unsupported sections (so "port" is told that "ports" exists but is not supported).
+constexpr std::array<std::string_view, 10> kTopLevelFields = {
+    "policy",  "dns",   "max_connections", "enabled",      "tls",
+    "secrets", "ports", "interface",       "rate_limiter", "trust_host_cas"};
 
 bool IsSpaceOrControl(char c) {
   auto byte = static_cast<unsigned char>(c);
@@ -250,12 +253,10 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
   } else if (IsUnsupportedSection(key)) {
     return PathError(path, "not supported by this version of msb-gateway");
   } else {
-    return PathError(
-        path,
-        "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
-        "\"trust_host_cas\", \"max_connections\" or \"enabled\"" +
-            DidYouMean(key, {"policy", "dns", "max_connections", "enabled", "tls", "secrets",
-                             "ports", "interface", "rate_limiter", "trust_host_cas"}));
+    return PathError(path,
+                     "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
+                     "\"trust_host_cas\", \"max_connections\" or \"enabled\"" +
+                         SuggestionNote(Suggestions(key, kTopLevelFields)));
   }
   return Status::Ok();
 }

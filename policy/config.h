@@ -18,6 +18,7 @@
 #include "base/host_pattern.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "policy/rule_error.h"
 #include "policy/types.h"
 
 namespace msb::policy {
@@ -60,6 +61,12 @@ struct NetworkConfig {
 };
 
 Result<NetworkConfig> ParseNetworkConfig(std::string_view json_text);
+
+// ParseConfigRule parses one rule object of the "policy" section as found at `path` (e.g.
+// "$.policy.rules[0]"), the way ParseNetworkConfig does for each rule. Errors start with the JSON
+// path and keep their kind (rule_error.h), the same kind the --net-rule grammar gives the same
+// rule.
+RuleResult<Rule> ParseConfigRule(const JsonValue& value, std::string_view path);
 
 // Shared by the parser's two halves (config.cc: the document, dns; config_rules.cc: the policy).
 // Not for other callers.

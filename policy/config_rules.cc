@@ -1,124 +1,140 @@
 // The `--config FILE` parser (config.h), second half: the "policy" section, i.e. the defaults and
-// the rule list with destinations, protocols and ports. It enforces the same rule invariants as
-// the --net-rule grammar (ICMP is egress only and has no ports; port ranges are 1..65535, low
-// first), so a policy means the same whichever way it was written.
+// the rule list with destinations, protocols and ports. It is one of the two rule front ends:
+// keywords, CIDRs and the rule invariants (ICMP is egress only and has no ports; port ranges are
+// 1..65535, low first) are judged by rule_check.h, shared with the --net-rule grammar, so a policy
+// means the same whichever way it was written. This file parses the JSON shape and words
+// rule_check's findings with the JSON path.
+#include <optional>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "base/ip_address.h"
-#include "base/strings.h"
 #include "policy/config.h"
 #include "policy/domain_name.h"
+#include "policy/group_table.h"
 #include "policy/net_rule.h"
+#include "policy/rule_check.h"
 
-namespace msb::policy::config_internal {
+namespace msb::policy {
+namespace config_internal {
 namespace {
 
-constexpr std::string_view kExpectedAction = R"("allow" or "deny")";
-constexpr std::string_view kExpectedDirection = R"("egress", "ingress" or "any")";
-constexpr std::string_view kExpectedProtocol = R"("tcp", "udp", "icmpv4" or "icmpv6")";
 constexpr std::string_view kExpectedDestination =
     R"("any" or an object with one of "cidr", "domain", "domain_suffix" or "group")";
-constexpr std::string_view kExpectedGroup =
-    R"("public", "private", "loopback", "link_local", "metadata", "multicast" or "host")";
 constexpr std::string_view kExpectedPort = R"(a port number or an object {"start": N, "end": M})";
 
-// The error helpers below return Status; Result<T> converts from it.
-Result<std::string_view> StringField(const JsonValue& value, std::string_view path,
-                                     std::string_view expected) {
+RuleParseError AsError(RuleErrorKind kind, const Status& status) {
+  return {kind, status.message()};
+}
+
+RuleParseError Notation(const Status& status) {
+  return AsError(RuleErrorKind::kNotation, status);
+}
+
+RuleResult<std::string_view> StringField(const JsonValue& value, std::string_view path,
+                                         std::string_view expected) {
   if (!value.is_string()) {
-    return TypeError(path, expected, value);
+    return Notation(TypeError(path, expected, value));
   }
   std::string_view text = value.as_string();
   return text;
 }
 
-Result<Action> ParseAction(const JsonValue& value, std::string_view path) {
-  auto text = StringField(value, path, kExpectedAction);
+// KeywordField reads a keyword of `field` (an action, a direction or a protocol) from a JSON
+// string, wording an unknown one as `PATH: unknown NOUN "X": expected "a" or "b" (did you mean
+// ...?)`.
+template <typename Enum>
+RuleResult<Enum> KeywordField(const JsonValue& value, std::string_view path, RuleField field,
+                              std::string_view noun, std::span<const std::string_view> names,
+                              std::optional<Enum> (*parse)(std::string_view)) {
+  std::string expected = ListAlternatives(names, true);
+  auto text = StringField(value, path, expected);
   if (!text.ok()) {
-    return text.status();
+    return text.parse_error();
   }
-  if (text.value() == "allow" || text.value() == "deny") {
-    return text.value() == "allow" ? Action::kAllow : Action::kDeny;
+  if (std::optional<Enum> parsed = parse(text.value())) {
+    return *parsed;
   }
-  return PathError(path, "unknown action " + QuoteForMessage(text.value()) + ": expected " +
-                             std::string(kExpectedAction) +
-                             DidYouMean(text.value(), {"allow", "deny"}));
+  RuleProblem p = UnknownKeyword(field, text.value(), GroupNaming::kJson);
+  return AsError(
+      p.kind, PathError(path, "unknown " + std::string(noun) + " " + QuoteForMessage(text.value()) +
+                                  ": expected " + expected + SuggestionNote(p.did_you_mean)));
 }
 
-Result<Direction> ParseDirection(const JsonValue& value, std::string_view path) {
-  auto text = StringField(value, path, kExpectedDirection);
-  if (!text.ok()) {
-    return text.status();
-  }
-  for (Direction d : {Direction::kEgress, Direction::kIngress, Direction::kAny}) {
-    if (DirectionName(d) == text.value()) {
-      return d;
-    }
-  }
-  return PathError(path, "unknown direction " + QuoteForMessage(text.value()) + ": expected " +
-                             std::string(kExpectedDirection) +
-                             DidYouMean(text.value(), {"egress", "ingress", "any"}));
+RuleResult<Action> ActionField(const JsonValue& value, std::string_view path) {
+  return KeywordField<Action>(value, path, RuleField::kAction, "action", kActionNames, ParseAction);
 }
 
-Result<Protocol> ParseProtocolName(const JsonValue& value, std::string_view path) {
-  auto text = StringField(value, path, kExpectedProtocol);
-  if (!text.ok()) {
-    return text.status();
-  }
-  if (auto p = ParseProtocol(text.value())) {
-    return *p;
-  }
-  return PathError(path, "unknown protocol " + QuoteForMessage(text.value()) + ": expected " +
-                             std::string(kExpectedProtocol) +
-                             DidYouMean(text.value(), {"tcp", "udp", "icmpv4", "icmpv6"}));
+RuleResult<Direction> DirectionField(const JsonValue& value, std::string_view path) {
+  return KeywordField<Direction>(value, path, RuleField::kDirection, "direction", kDirectionNames,
+                                 ParseDirection);
 }
 
-// GroupFromName accepts the wire-format names and the CLI keywords (link-local, meta), so a name
-// copied from a --net-rule token works too.
-std::optional<Group> GroupFromName(std::string_view name) {
-  for (int i = 0; i < kNumGroups; ++i) {
-    auto g = static_cast<Group>(i);
-    if (GroupJsonName(g) == name || GroupName(g) == name) {
-      return g;
-    }
-  }
-  return std::nullopt;
+RuleResult<Protocol> ProtocolField(const JsonValue& value, std::string_view path) {
+  return KeywordField<Protocol>(value, path, RuleField::kProtocols, "protocol", kProtocolNames,
+                                ParseProtocol);
 }
 
-// ParseCidr is IpPrefix::Parse with explanations: JSON has no ':' field separator, so IPv6 is
-// written without brackets.
-Result<IpPrefix> ParseCidr(std::string_view text, std::string_view path) {
+// CidrField is rule_check.h's ParseCidr with explanations: JSON has no ':' field separator, so
+// IPv6 is written without brackets.
+RuleResult<IpPrefix> CidrField(std::string_view text, std::string_view path) {
+  std::string invalid = "invalid CIDR " + QuoteForMessage(text) + ": ";
   if (text.starts_with('[')) {
-    return PathError(path, "invalid CIDR " + QuoteForMessage(text) +
-                               ": write IPv6 addresses without brackets in JSON");
+    return Notation(PathError(path, invalid + "write IPv6 addresses without brackets in JSON"));
   }
+  auto parsed = ParseCidr(text);
+  if (const auto* prefix = std::get_if<IpPrefix>(&parsed)) {
+    return *prefix;
+  }
+  const RuleProblem& p = std::get<RuleProblem>(parsed);
   size_t slash = text.find('/');
-  std::string_view address_text = text.substr(0, slash);
-  auto address = IpAddress::Parse(address_text);
-  if (!address) {
-    return PathError(path, slash == std::string_view::npos
-                               ? QuoteForMessage(text) + " is not an IP address or CIDR"
-                               : "invalid CIDR " + QuoteForMessage(text) + ": " +
-                                     QuoteForMessage(address_text) + " is not an IP address");
+  switch (p.kind) {
+    case RuleErrorKind::kInvalidAddress:
+      return AsError(p.kind,
+                     PathError(path, slash == std::string_view::npos
+                                         ? QuoteForMessage(text) + " is not an IP address or CIDR"
+                                         : invalid + QuoteForMessage(text.substr(0, slash)) +
+                                               " is not an IP address"));
+    case RuleErrorKind::kInvalidPrefixLength:
+      return AsError(p.kind,
+                     PathError(path, invalid + "the prefix length must be a number from 0 to " +
+                                         std::to_string(p.max_prefix_length)));
+    case RuleErrorKind::kHostBitsSet:
+      return AsError(p.kind,
+                     PathError(path, invalid + "host bits are set (did you mean " +
+                                         QuoteForMessage(p.fixed_prefix->ToString()) + "?)"));
+    default:  // ParseCidr reports no other kind without a family
+      return AsError(p.kind, PathError(path, invalid + "expected ADDRESS or ADDRESS/LENGTH"));
   }
-  unsigned width = address->is_v4() ? 32 : 128;
-  if (slash == std::string_view::npos) {
-    return *IpPrefix::Make(*address, width);
+}
+
+// RuleProblemError words a rule invariant rule_check.h found broken, at the rule's PATH.
+RuleParseError RuleProblemError(const RuleProblem& p, const Rule& rule, std::string_view path) {
+  switch (p.kind) {
+    case RuleErrorKind::kReversedPortRange: {
+      const PortRange& r = rule.ports[p.index];
+      return AsError(
+          p.kind, PathError(IndexPath(MemberPath(path, "ports"), p.index),
+                            "the range " + std::to_string(r.first) + "-" + std::to_string(r.last) +
+                                R"( is reversed: "start" must not exceed "end" (did you mean )" +
+                                R"({"start": )" + std::to_string(p.fixed_range->first) +
+                                R"(, "end": )" + std::to_string(p.fixed_range->last) + "}?)"));
+    }
+    case RuleErrorKind::kIcmpNotEgress:
+      return AsError(p.kind, PathError(path, "ICMP rules must be egress, not " +
+                                                 QuoteForMessage(DirectionName(rule.direction)) +
+                                                 ": the gateway has no inbound ICMP path"));
+    case RuleErrorKind::kIcmpWithPorts:
+      return AsError(p.kind,
+                     PathError(path, R"(ICMP has no ports; drop "ports" or the ICMP protocols)"));
+    default:
+      // kInvalidPort: PortNumber never yields port 0, so only a rule built some other way gets
+      // here.
+      return AsError(p.kind, PathError(IndexPath(MemberPath(path, "ports"), p.index),
+                                       "expected an integer from 1 to 65535"));
   }
-  auto length = ParseUint(text.substr(slash + 1), 0, width);
-  if (!length) {
-    return PathError(path, "invalid CIDR " + QuoteForMessage(text) +
-                               ": the prefix length must be a number from 0 to " +
-                               std::to_string(width));
-  }
-  auto prefix = IpPrefix::Make(*address, static_cast<unsigned>(*length));
-  if (prefix->address() != *address) {
-    return PathError(path, "invalid CIDR " + QuoteForMessage(text) +
-                               ": host bits are set (did you mean " +
-                               QuoteForMessage(prefix->ToString()) + "?)");
-  }
-  return *prefix;
 }
 
 // StringDestinationHint suggests the object form for a destination written as a bare string,
@@ -128,7 +144,7 @@ std::string StringDestinationHint(std::string_view text) {
   if (text == "*") {
     return R"( (did you mean "any"?))";
   }
-  if (auto g = GroupFromName(text)) {
+  if (auto g = FindGroup(text)) {
     return R"( (did you mean {"group": ")" + std::string(GroupJsonName(*g)) + "\"}?)";
   }
   if (text.find('/') != std::string_view::npos || IpAddress::Parse(text)) {
@@ -143,36 +159,43 @@ std::string StringDestinationHint(std::string_view text) {
   return "";
 }
 
-Result<Destination> ParseDestinationMember(std::string_view key, const JsonValue& value,
-                                           std::string_view path) {
+RuleResult<Destination> GroupMember(std::string_view name, std::string_view path) {
+  if (auto g = FindGroup(name)) {
+    return Destination::OfGroup(*g);
+  }
+  RuleProblem p = UnknownKeyword(RuleField::kDestination, name, GroupNaming::kJson);
+  return AsError(p.kind,
+                 PathError(path, "unknown group " + QuoteForMessage(name) + ": expected " +
+                                     ListAlternatives(GroupNamesIn(GroupNaming::kJson), true) +
+                                     SuggestionNote(p.did_you_mean)));
+}
+
+RuleResult<Destination> ParseDestinationMember(std::string_view key, const JsonValue& value,
+                                               std::string_view path) {
   auto text = StringField(value, path, "a string");
   if (!text.ok()) {
-    return text.status();
+    return text.parse_error();
   }
   std::string_view name = text.value();
   if (key == "cidr") {
-    auto prefix = ParseCidr(name, path);
+    auto prefix = CidrField(name, path);
     if (!prefix.ok()) {
-      return prefix.status();
+      return prefix.parse_error();
     }
     return Destination::OfCidr(prefix.value());
   }
   if (key == "group") {
-    if (auto g = GroupFromName(name)) {
-      return Destination::OfGroup(*g);
-    }
-    return PathError(path, "unknown group " + QuoteForMessage(name) + ": expected " +
-                               std::string(kExpectedGroup) +
-                               DidYouMean(name, {"public", "private", "loopback", "link_local",
-                                                 "metadata", "multicast", "host"}));
+    return GroupMember(name, path);
   }
   if (key == "domain") {
     auto canonical = CanonicalDomain(name);
     if (!canonical.ok()) {
       bool suffix_like = name.starts_with("*.") || name.starts_with(".");
-      return PathError(
-          path,
-          canonical.error() + (suffix_like ? R"( (for a suffix use {"domain_suffix": ...}))" : ""));
+      return AsError(
+          RuleErrorKind::kInvalidDomain,
+          PathError(path,
+                    canonical.error() +
+                        (suffix_like ? R"( (for a suffix use {"domain_suffix": ...}))" : "")));
     }
     return Destination::OfDomain(std::move(canonical).value());
   }
@@ -184,26 +207,27 @@ Result<Destination> ParseDestinationMember(std::string_view key, const JsonValue
   }
   auto canonical = CanonicalSuffix(name);
   if (!canonical.ok()) {
-    return PathError(path, canonical.error());
+    return AsError(RuleErrorKind::kInvalidDomain, PathError(path, canonical.error()));
   }
   return Destination::OfSuffix(std::move(canonical).value());
 }
 
-Result<Destination> ParseDestination(const JsonValue& value, std::string_view path) {
+RuleResult<Destination> ParseDestination(const JsonValue& value, std::string_view path) {
   if (value.is_string()) {
     if (value.as_string() == "any") {
       return Destination::Any();
     }
-    return PathError(path, "expected " + std::string(kExpectedDestination) + ", found the string " +
-                               QuoteForMessage(value.as_string()) +
-                               StringDestinationHint(value.as_string()));
+    return Notation(PathError(path, "expected " + std::string(kExpectedDestination) +
+                                        ", found the string " + QuoteForMessage(value.as_string()) +
+                                        StringDestinationHint(value.as_string())));
   }
   if (!value.is_object()) {
-    return TypeError(path, kExpectedDestination, value);
+    return Notation(TypeError(path, kExpectedDestination, value));
   }
   for (const auto& [key, member] : value.members()) {
     if (key != "cidr" && key != "domain" && key != "domain_suffix" && key != "group") {
-      return UnknownField(MemberPath(path, key), key, {"cidr", "domain", "domain_suffix", "group"});
+      return Notation(
+          UnknownField(MemberPath(path, key), key, {"cidr", "domain", "domain_suffix", "group"}));
     }
   }
   if (value.members().size() != 1) {
@@ -215,40 +239,46 @@ Result<Destination> ParseDestination(const JsonValue& value, std::string_view pa
       }
       found += ")";
     }
-    return PathError(
+    return Notation(PathError(
         path,
-        R"(expected exactly one of "cidr", "domain", "domain_suffix" or "group", found )" + found);
+        R"(expected exactly one of "cidr", "domain", "domain_suffix" or "group", found )" + found));
   }
   const auto& [key, member] = value.members().front();
   return ParseDestinationMember(key, member, MemberPath(path, key));
 }
 
-Result<PortRange> ParsePortObject(const JsonValue& value, std::string_view path) {
-  std::optional<uint64_t> start;
-  std::optional<uint64_t> end;
+// PortNumber reads one port; a number out of range is a bad port, anything else bad JSON.
+RuleResult<uint16_t> PortNumber(const JsonValue& value, std::string_view path) {
+  auto port = IntegerField(value, path, 1, 65535);
+  if (!port.ok()) {
+    return AsError(value.is_number() ? RuleErrorKind::kInvalidPort : RuleErrorKind::kNotation,
+                   port.status());
+  }
+  return static_cast<uint16_t>(port.value());
+}
+
+// ParsePortObject reads {"start": N, "end": M}; whether the range is the right way round is
+// rule_check's to judge, with the rule's other invariants.
+RuleResult<PortRange> ParsePortObject(const JsonValue& value, std::string_view path) {
+  std::optional<uint16_t> start;
+  std::optional<uint16_t> end;
   for (const auto& [key, member] : value.members()) {
     std::string member_path = MemberPath(path, key);
     if (key != "start" && key != "end") {
-      return UnknownField(member_path, key, {"start", "end"});
+      return Notation(UnknownField(member_path, key, {"start", "end"}));
     }
-    auto port = IntegerField(member, member_path, 1, 65535);
+    auto port = PortNumber(member, member_path);
     if (!port.ok()) {
-      return port.status();
+      return port.parse_error();
     }
     (key == "start" ? start : end) = port.value();
   }
   if (!start || !end) {
-    return PathError(path, std::string("missing required field ") +
-                               (start ? "\"end\"" : "\"start\"") +
-                               R"( (a range is {"start": N, "end": M}; for one port write N))");
+    return Notation(
+        PathError(path, std::string("missing required field ") + (start ? "\"end\"" : "\"start\"") +
+                            R"( (a range is {"start": N, "end": M}; for one port write N))"));
   }
-  if (*start > *end) {
-    return PathError(path, "the range " + std::to_string(*start) + "-" + std::to_string(*end) +
-                               R"( is reversed: "start" must not exceed "end" (did you mean )" +
-                               R"({"start": )" + std::to_string(*end) + R"(, "end": )" +
-                               std::to_string(*start) + "}?)");
-  }
-  return PortRange{static_cast<uint16_t>(*start), static_cast<uint16_t>(*end)};
+  return PortRange{*start, *end};
 }
 
 // PortStringHint helps users of the SDKs, whose port fields are strings ("443", "8000-9000").
@@ -266,46 +296,44 @@ std::string PortStringHint(std::string_view text) {
          "})";
 }
 
-Result<std::vector<PortRange>> ParsePorts(const JsonValue& value, std::string_view path) {
+RuleResult<std::vector<PortRange>> ParsePorts(const JsonValue& value, std::string_view path) {
   if (!value.is_array()) {
-    return TypeError(path, "an array of ports", value);
+    return Notation(TypeError(path, "an array of ports", value));
   }
   std::vector<PortRange> ports;
   for (size_t i = 0; i < value.items().size(); ++i) {
     const JsonValue& item = value.items()[i];
     std::string item_path = IndexPath(path, i);
-    Result<PortRange> range = PortRange{};
     if (item.is_number()) {
-      auto port = IntegerField(item, item_path, 1, 65535);
+      auto port = PortNumber(item, item_path);
       if (!port.ok()) {
-        return port.status();
+        return port.parse_error();
       }
-      auto p = static_cast<uint16_t>(port.value());
-      range = PortRange{p, p};
+      ports.push_back(PortRange{port.value(), port.value()});
     } else if (item.is_object()) {
-      range = ParsePortObject(item, item_path);
+      auto range = ParsePortObject(item, item_path);
+      if (!range.ok()) {
+        return range.parse_error();
+      }
+      ports.push_back(range.value());
     } else {
       Status error = TypeError(item_path, kExpectedPort, item);
       std::string hint = item.is_string() ? PortStringHint(item.as_string()) : "";
-      return Status::Error(error.message() + hint);
+      return Notation(Status::Error(error.message() + hint));
     }
-    if (!range.ok()) {
-      return range.status();
-    }
-    ports.push_back(range.value());
   }
   return ports;
 }
 
-Result<ProtocolSet> ParseProtocols(const JsonValue& value, std::string_view path) {
+RuleResult<ProtocolSet> ParseProtocols(const JsonValue& value, std::string_view path) {
   if (!value.is_array()) {
-    return TypeError(path, "an array of protocols", value);
+    return Notation(TypeError(path, "an array of protocols", value));
   }
   ProtocolSet set;
   for (size_t i = 0; i < value.items().size(); ++i) {
-    auto p = ParseProtocolName(value.items()[i], IndexPath(path, i));
+    auto p = ProtocolField(value.items()[i], IndexPath(path, i));
     if (!p.ok()) {
-      return p.status();
+      return p.parse_error();
     }
     set.Add(p.value());
   }
@@ -321,37 +349,38 @@ struct RuleFields {
   bool protocols = false;
 };
 
-Status ParseRuleMember(std::string_view key, const JsonValue& member, std::string_view path,
-                       Rule& rule, RuleFields& seen) {
+// ParseRuleMember parses one member of a rule object into `rule`; it returns the error, if any.
+std::optional<RuleParseError> ParseRuleMember(std::string_view key, const JsonValue& member,
+                                              std::string_view path, Rule& rule, RuleFields& seen) {
   bool optional_field = key == "protocols" || key == "protocol" || key == "ports";
   if (optional_field && member.is_null()) {
-    return Status::Ok();  // null is the wire format's "not set"
+    return std::nullopt;  // null is the wire format's "not set"
   }
   if (key == "direction") {
-    auto direction = ParseDirection(member, path);
+    auto direction = DirectionField(member, path);
     if (!direction.ok()) {
-      return direction.status();
+      return direction.parse_error();
     }
     rule.direction = direction.value();
     seen.direction = true;
   } else if (key == "destination") {
     auto destination = ParseDestination(member, path);
     if (!destination.ok()) {
-      return destination.status();
+      return destination.parse_error();
     }
     rule.destination = std::move(destination).value();
     seen.destination = true;
   } else if (key == "action") {
-    auto action = ParseAction(member, path);
+    auto action = ActionField(member, path);
     if (!action.ok()) {
-      return action.status();
+      return action.parse_error();
     }
     rule.action = action.value();
     seen.action = true;
   } else if (key == "protocols") {
     auto protocols = ParseProtocols(member, path);
     if (!protocols.ok()) {
-      return protocols.status();
+      return protocols.parse_error();
     }
     rule.protocols = protocols.value();
     seen.protocols = true;
@@ -360,56 +389,52 @@ Status ParseRuleMember(std::string_view key, const JsonValue& member, std::strin
     seen.protocol = true;
     if (member.is_string() && member.as_string().empty()) {
       rule.protocols = ProtocolSet();
-      return Status::Ok();
+      return std::nullopt;
     }
-    auto protocol = ParseProtocolName(member, path);
+    auto protocol = ProtocolField(member, path);
     if (!protocol.ok()) {
-      return protocol.status();
+      return protocol.parse_error();
     }
     rule.protocols = ProtocolSet::Of({protocol.value()});
   } else if (key == "ports") {
     auto ports = ParsePorts(member, path);
     if (!ports.ok()) {
-      return ports.status();
+      return ports.parse_error();
     }
     rule.ports = std::move(ports).value();
   } else {
-    return UnknownField(path, key,
-                        {"direction", "destination", "protocols", "protocol", "ports", "action"});
+    return Notation(UnknownField(
+        path, key, {"direction", "destination", "protocols", "protocol", "ports", "action"}));
   }
-  return Status::Ok();
+  return std::nullopt;
 }
 
-Result<Rule> ParseRule(const JsonValue& value, std::string_view path) {
+// ParseRule is ParseConfigRule (config.h).
+RuleResult<Rule> ParseRule(const JsonValue& value, std::string_view path) {
   if (!value.is_object()) {
-    return TypeError(path, "a rule object", value);
+    return Notation(TypeError(path, "a rule object", value));
   }
   Rule rule;
   RuleFields seen;
   for (const auto& [key, member] : value.members()) {
-    Status status = ParseRuleMember(key, member, MemberPath(path, key), rule, seen);
-    if (!status.ok()) {
-      return status;
+    auto error = ParseRuleMember(key, member, MemberPath(path, key), rule, seen);
+    if (error) {
+      return *error;
     }
   }
   if (seen.protocol && seen.protocols) {
-    return PathError(path, R"("protocol" and "protocols" cannot both be given; use "protocols")");
+    return Notation(
+        PathError(path, R"("protocol" and "protocols" cannot both be given; use "protocols")"));
   }
   for (auto [present, name] :
        {std::pair{seen.direction, "direction"}, std::pair{seen.destination, "destination"},
         std::pair{seen.action, "action"}}) {
     if (!present) {
-      return PathError(path, "missing required field \"" + std::string(name) + "\"");
+      return Notation(PathError(path, "missing required field \"" + std::string(name) + "\""));
     }
   }
-  bool icmp = rule.protocols.Has(Protocol::kIcmpv4) || rule.protocols.Has(Protocol::kIcmpv6);
-  if (icmp && rule.direction != Direction::kEgress) {
-    return PathError(path, "ICMP rules must be egress, not " +
-                               QuoteForMessage(DirectionName(rule.direction)) +
-                               ": the gateway has no inbound ICMP path");
-  }
-  if (icmp && !rule.ports.empty()) {
-    return PathError(path, R"(ICMP has no ports; drop "ports" or the ICMP protocols)");
+  if (auto problem = FindRuleProblem(rule)) {
+    return RuleProblemError(*problem, rule, path);
   }
   return rule;
 }
@@ -430,7 +455,7 @@ Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path) 
       continue;  // null is the wire format's "not set"
     }
     if (key == "default_egress" || key == "default_ingress") {
-      auto action = ParseAction(member, member_path);
+      auto action = ActionField(member, member_path);
       if (!action.ok()) {
         return action.status();
       }
@@ -453,4 +478,10 @@ Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path) 
   return policy;
 }
 
-}  // namespace msb::policy::config_internal
+}  // namespace config_internal
+
+RuleResult<Rule> ParseConfigRule(const JsonValue& value, std::string_view path) {
+  return config_internal::ParseRule(value, path);
+}
+
+}  // namespace msb::policy

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/strings.h"
 #include "policy/destination_validity.h"
 #include "policy/dns_policy.h"
 #include "policy/domain_name.h"
@@ -94,9 +95,9 @@ Status ParseProto(std::string_view text, std::string_view proto, ExplainTarget* 
   if (!proto.empty() && IsDigitsAndDots(proto)) {
     return Invalid(text, "a CIDR is not a destination; give one address");
   }
-  return Invalid(text, "unknown protocol " + QuoteForMessage(proto) +
-                           ": expected tcp, udp, icmpv4 or icmpv6" +
-                           DidYouMean(proto, {"tcp", "udp", "icmpv4", "icmpv6"}));
+  return Invalid(text, "unknown protocol " + QuoteForMessage(proto) + ": expected " +
+                           ListAlternatives(kProtocolNames, false) +
+                           SuggestionNote(Suggestions(proto, kProtocolNames)));
 }
 
 // PinnedTo answers "is the IP pinned to a name this rule names?" as if every IP were pinned to

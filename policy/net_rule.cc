@@ -1,87 +1,123 @@
-// The --net-rule token grammar (net_rule.h). The parser is strict and every error names the whole
-// token, says what was expected there and, for likely typos, suggests the intended spelling: these
-// tokens are typed by hand and a rule that silently means something else is a security bug.
+// The --net-rule token grammar (net_rule.h), one of the two rule front ends. The parser is strict
+// and every error names the whole token, says what was expected there and, for likely typos,
+// suggests the intended spelling: these tokens are typed by hand and a rule that silently means
+// something else is a security bug. Keywords, CIDRs and the rule invariants (ICMP, port ranges)
+// are judged by rule_check.h, shared with the JSON config; this file parses the token's notation
+// and words rule_check's findings in the grammar's terms.
 #include "policy/net_rule.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <span>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "base/ip_address.h"
 #include "policy/domain_name.h"
+#include "policy/group_table.h"
+#include "policy/rule_check.h"
 
 namespace msb::policy {
 namespace {
 
-constexpr std::string_view kProtocolsExpected = "expected any, tcp, udp, icmpv4 or icmpv6";
 constexpr std::string_view kPortsExpected = "expected any, a port 1-65535 or a range lo-hi";
 
-// A Fail carries the "what was expected" part; ParseNetRuleToken prefixes the token.
-template <typename T>
-Result<T> Fail(std::string what) {
-  return Status::Error(std::move(what));
+// The grammar's own keywords besides the shared vocabularies (rule_check.h UnknownKeyword).
+constexpr std::array<std::string_view, 1> kAnyKeyword = {"any"};
+constexpr std::array<std::string_view, 2> kTargetKeywords = {"any", "dns"};
+
+// A Fail carries the kind and the "what was expected" part; ParseNetRuleToken prefixes the token.
+RuleParseError Fail(RuleErrorKind kind, std::string what) {
+  return {kind, std::move(what)};
+}
+
+RuleParseError Notation(std::string what) {
+  return Fail(RuleErrorKind::kNotation, std::move(what));
+}
+
+// NameError wraps a domain_name.h rejection, whose wording both front ends share.
+RuleParseError NameError(const Status& status) {
+  return Fail(RuleErrorKind::kInvalidDomain, status.message());
 }
 
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-std::optional<Group> ParseGroupKeyword(std::string_view word) {
-  for (int i = 0; i < kNumGroups; ++i) {
-    auto g = static_cast<Group>(i);
-    if (GroupName(g) == word) {
-      return g;
-    }
-  }
-  if (word == "metadata") {
-    return Group::kMetadata;  // the SDKs' spelling
-  }
-  return std::nullopt;
+// UnknownWord words an unknown keyword: `unknown NOUN "WORD": expected A, B or C (did you mean
+// ...?)`, the list being the grammar's keywords for the field.
+RuleParseError UnknownWord(RuleField field, std::string_view noun, std::string_view word,
+                           std::span<const std::string_view> names,
+                           std::span<const std::string_view> extra = {}) {
+  RuleProblem p = UnknownKeyword(field, word, GroupNaming::kKeyword, extra);
+  std::vector<std::string_view> expected(extra.begin(), extra.end());
+  expected.insert(expected.end(), names.begin(), names.end());
+  return Fail(p.kind, "unknown " + std::string(noun) + " " + QuoteForMessage(word) + ": expected " +
+                          ListAlternatives(expected, false) + SuggestionNote(p.did_you_mean));
 }
 
-// ParsePrefixText parses ADDR/LEN of the given family, explaining what is wrong.
-Result<IpPrefix> ParsePrefixText(std::string_view text, IpFamily family) {
-  size_t slash = text.find('/');
-  std::string_view addr_text = text.substr(0, slash);
-  std::string_view len_text = text.substr(slash + 1);
-  auto addr = IpAddress::Parse(addr_text);
-  if (!addr) {
-    return Fail<IpPrefix>("invalid CIDR " + QuoteForMessage(text) + ": " +
-                          QuoteForMessage(addr_text) + " is not an IP address");
+// BracketedText is how the grammar writes a prefix: IPv6 in brackets, since ':' separates fields.
+std::string BracketedText(const IpPrefix& prefix) {
+  std::string text = prefix.ToString();
+  return prefix.family() == IpFamily::kV6 ? "[" + text + "]" : text;
+}
+
+// ParsePrefixText parses ADDR/LEN of the given family (rule_check.h ParseCidr), explaining what is
+// wrong in the grammar's terms.
+RuleResult<IpPrefix> ParsePrefixText(std::string_view text, IpFamily family) {
+  auto parsed = ParseCidr(text, family);
+  if (const auto* prefix = std::get_if<IpPrefix>(&parsed)) {
+    return *prefix;
   }
-  if (addr->family() != family) {
-    return Fail<IpPrefix>(family == IpFamily::kV6
+  const RuleProblem& p = std::get<RuleProblem>(parsed);
+  std::string cidr = "invalid CIDR " + QuoteForMessage(text) + ": ";
+  switch (p.kind) {
+    case RuleErrorKind::kInvalidAddress:
+      return Fail(p.kind,
+                  cidr + QuoteForMessage(text.substr(0, text.find('/'))) + " is not an IP address");
+    case RuleErrorKind::kWrongFamily:
+      return Fail(p.kind, family == IpFamily::kV6
                               ? "brackets are only for IPv6; write IPv4 CIDRs without them"
                               : "IPv6 CIDRs must be bracketed, e.g. [2001:db8::/32]");
+    case RuleErrorKind::kInvalidPrefixLength:
+      return Fail(p.kind, cidr + "the prefix length must be a number from 0 to " +
+                              std::to_string(p.max_prefix_length));
+    case RuleErrorKind::kHostBitsSet:
+      return Fail(p.kind, cidr + "host bits are set (did you mean " +
+                              BracketedText(*p.fixed_prefix) + "?)");
+    default:
+      return Fail(p.kind, cidr + "expected ADDRESS/LENGTH");  // ParseCidr reports no other kind
   }
-  unsigned width = family == IpFamily::kV4 ? 32 : 128;
-  unsigned length = 0;
-  auto [end, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
-  bool canonical = !len_text.empty() && (len_text.size() == 1 || len_text[0] != '0');
-  if (ec != std::errc() || end != len_text.data() + len_text.size() || !canonical ||
-      length > width) {
-    return Fail<IpPrefix>("invalid CIDR " + QuoteForMessage(text) +
-                          ": the prefix length must be a number from 0 to " +
-                          std::to_string(width));
-  }
-  auto prefix = IpPrefix::Make(*addr, length);
-  if (prefix->address() != *addr) {
-    std::string fixed = prefix->ToString();
-    if (family == IpFamily::kV6) {
-      fixed = "[" + fixed + "]";
+}
+
+// RuleProblemError words a rule invariant rule_check.h found broken.
+RuleParseError RuleProblemError(const RuleProblem& p, const Rule& rule) {
+  switch (p.kind) {
+    case RuleErrorKind::kReversedPortRange: {
+      const PortRange& r = rule.ports[p.index];
+      return Fail(p.kind, "port range \"" + std::to_string(r.first) + "-" + std::to_string(r.last) +
+                              "\" is reversed: the low port comes first (did you mean " +
+                              std::to_string(p.fixed_range->first) + "-" +
+                              std::to_string(p.fixed_range->last) + "?)");
     }
-    return Fail<IpPrefix>("invalid CIDR " + QuoteForMessage(text) +
-                          ": host bits are set (did you mean " + fixed + "?)");
+    case RuleErrorKind::kIcmpNotEgress:
+      return Fail(p.kind, "ICMP rules must be egress: the gateway has no inbound ICMP path");
+    case RuleErrorKind::kIcmpWithPorts:
+      return Fail(p.kind, "ICMP has no ports; drop the port part");
+    default:
+      // kInvalidPort: ParsePort never yields port 0, so only a rule built some other way gets here.
+      return Fail(p.kind, "invalid port: " + std::string(kPortsExpected));
   }
-  return *prefix;
 }
 
 // ParseBracketed handles the inside of [...]: an IPv6 address or IPv6 CIDR, nothing else.
-Result<Destination> ParseBracketed(std::string_view inner) {
+RuleResult<Destination> ParseBracketed(std::string_view inner) {
   if (inner.find('/') != std::string_view::npos) {
     auto prefix = ParsePrefixText(inner, IpFamily::kV6);
     if (!prefix.ok()) {
-      return prefix.status();
+      return prefix.parse_error();
     }
     return Destination::OfCidr(prefix.value());
   }
@@ -90,12 +126,12 @@ Result<Destination> ParseBracketed(std::string_view inner) {
     return Destination::OfCidr(*IpPrefix::Make(*ip, 128));
   }
   if (ip) {
-    return Fail<Destination>("brackets are only for IPv6; write " + ip->ToString() +
-                             " without them");
+    return Fail(RuleErrorKind::kWrongFamily,
+                "brackets are only for IPv6; write " + ip->ToString() + " without them");
   }
-  return Fail<Destination>(QuoteForMessage("[" + std::string(inner) + "]") +
-                           " is not an IPv6 address; brackets are only for IPv6 addresses and "
-                           "CIDRs");
+  return Fail(RuleErrorKind::kInvalidAddress,
+              QuoteForMessage("[" + std::string(inner) + "]") +
+                  " is not an IPv6 address; brackets are only for IPv6 addresses and CIDRs");
 }
 
 bool IsDigitsAndDots(std::string_view s) {
@@ -104,35 +140,35 @@ bool IsDigitsAndDots(std::string_view s) {
 
 // ParseTarget resolves an unbracketed target in the documented order. `dns` is handled by the
 // caller because it also fixes protocols and ports.
-Result<Destination> ParseTarget(std::string_view t) {
+RuleResult<Destination> ParseTarget(std::string_view t) {
   if (t.empty()) {
-    return Fail<Destination>("missing target after '@'");
+    return Notation("missing target after '@'");
   }
   if (t == "any") {
     return Destination::Any();
   }
-  if (auto g = ParseGroupKeyword(t)) {
+  if (auto g = FindGroup(t)) {
     return Destination::OfGroup(*g);
   }
   bool star = t.starts_with("*.");
   if (star || t.starts_with("suffix=")) {
     auto suffix = CanonicalSuffix(t.substr(star ? 2 : 7));
     if (!suffix.ok()) {
-      return suffix.status();
+      return NameError(suffix.status());
     }
     return Destination::OfSuffix(std::move(suffix).value());
   }
   if (t.starts_with("domain=")) {
     auto name = CanonicalDomain(t.substr(7));
     if (!name.ok()) {
-      return name.status();
+      return NameError(name.status());
     }
     return Destination::OfDomain(std::move(name).value());
   }
   if (t.find('/') != std::string_view::npos) {
     auto prefix = ParsePrefixText(t, IpFamily::kV4);
     if (!prefix.ok()) {
-      return prefix.status();
+      return prefix.parse_error();
     }
     return Destination::OfCidr(prefix.value());
   }
@@ -140,34 +176,35 @@ Result<Destination> ParseTarget(std::string_view t) {
     return Destination::OfCidr(*IpPrefix::Make(*ip, 32));
   }
   if (IsDigitsAndDots(t) && t.find('.') != std::string_view::npos) {
-    return Fail<Destination>(QuoteForMessage(t) +
-                             " is not a valid IPv4 address (four numbers 0-255, no leading zeros)");
+    return Fail(
+        RuleErrorKind::kInvalidAddress,
+        QuoteForMessage(t) + " is not a valid IPv4 address (four numbers 0-255, no leading zeros)");
   }
   if (t.front() == '.') {
-    return Fail<Destination>("a leading '.' does not make a suffix; write *." +
-                             std::string(t.substr(1)) + " or suffix=" + std::string(t.substr(1)));
+    return Notation("a leading '.' does not make a suffix; write *." + std::string(t.substr(1)) +
+                    " or suffix=" + std::string(t.substr(1)));
   }
   if (t.find('.') != std::string_view::npos) {
     auto name = CanonicalDomain(t);
     if (!name.ok()) {
-      return name.status();
+      return NameError(name.status());
     }
     return Destination::OfDomain(std::move(name).value());
   }
   if (t == "*") {
-    return Fail<Destination>(
-        "\"*\" is ambiguous; write any for every destination or *.DOMAIN "
-        "for a suffix");
+    return Notation("\"*\" is ambiguous; write any for every destination or *.DOMAIN for a suffix");
   }
-  return Fail<Destination>(
-      QuoteForMessage(t) +
-      " is ambiguous: it is not a group keyword and a bare domain needs a dot; write domain=" +
-      std::string(t) + " for a single-label host name" +
-      DidYouMean(t, {"any", "dns", "public", "private", "loopback", "link-local", "meta",
-                     "metadata", "multicast", "host"}));
+  // A bare word without a dot can only be a group keyword (or any, dns).
+  RuleProblem p =
+      UnknownKeyword(RuleField::kDestination, t, GroupNaming::kKeyword, kTargetKeywords);
+  return Fail(p.kind, QuoteForMessage(t) +
+                          " is ambiguous: it is not a group keyword and a bare domain needs a "
+                          "dot; write domain=" +
+                          std::string(t) + " for a single-label host name" +
+                          SuggestionNote(p.did_you_mean));
 }
 
-Result<ProtocolSet> ParseProtocolField(std::string_view text) {
+RuleResult<ProtocolSet> ParseProtocolField(std::string_view text) {
   if (text == "any") {
     return ProtocolSet();
   }
@@ -175,20 +212,21 @@ Result<ProtocolSet> ParseProtocolField(std::string_view text) {
     return ProtocolSet::Of({*p});
   }
   if (text.empty()) {
-    return Fail<ProtocolSet>("empty protocol after ':'; " + std::string(kProtocolsExpected));
+    std::vector<std::string_view> expected(kAnyKeyword.begin(), kAnyKeyword.end());
+    expected.insert(expected.end(), kProtocolNames.begin(), kProtocolNames.end());
+    return Notation("empty protocol after ':'; expected " + ListAlternatives(expected, false));
   }
-  return Fail<ProtocolSet>("unknown protocol " + QuoteForMessage(text) + ": " +
-                           std::string(kProtocolsExpected) +
-                           DidYouMean(text, {"any", "tcp", "udp", "icmpv4", "icmpv6"}));
+  return UnknownWord(RuleField::kProtocols, "protocol", text, kProtocolNames, kAnyKeyword);
 }
 
-Result<std::vector<PortRange>> ParsePortsField(std::string_view text) {
+// ParsePortsField parses one port or range; the order of a range is rule_check's to judge.
+RuleResult<std::vector<PortRange>> ParsePortsField(std::string_view text) {
   using Ports = std::vector<PortRange>;
   if (text == "any") {
     return Ports{};
   }
   if (text.empty()) {
-    return Fail<Ports>("empty port after ':'; " + std::string(kPortsExpected));
+    return Notation("empty port after ':'; " + std::string(kPortsExpected));
   }
   size_t dash = text.find('-');
   auto lo = ParsePort(text.substr(0, dash));
@@ -198,12 +236,7 @@ Result<std::vector<PortRange>> ParsePortsField(std::string_view text) {
     if (text.find(',') != std::string_view::npos) {
       what += " (one port or range per token; repeat the token for more)";
     }
-    return Fail<Ports>(what);
-  }
-  if (*lo > *hi) {
-    return Fail<Ports>("port range " + QuoteForMessage(text) +
-                       " is reversed: the low port comes first (did you mean " +
-                       std::to_string(*hi) + "-" + std::to_string(*lo) + "?)");
+    return Fail(RuleErrorKind::kInvalidPort, what);
   }
   return Ports{{*lo, *hi}};
 }
@@ -240,25 +273,25 @@ std::optional<std::string> UnbracketedV6Hint(std::string_view head, std::string_
   return std::nullopt;
 }
 
-Result<Fields> SplitFields(std::string_view head, std::string_view rest) {
+RuleResult<Fields> SplitFields(std::string_view head, std::string_view rest) {
   Fields f;
   std::string_view after;
   if (rest.starts_with('[')) {
     size_t close = rest.find(']');
     if (close == std::string_view::npos) {
-      return Fail<Fields>("unclosed '[': expected [IPv6] or [IPv6/len]");
+      return Notation("unclosed '[': expected [IPv6] or [IPv6/len]");
     }
     f.target = rest.substr(1, close - 1);
     f.bracketed = true;
     after = rest.substr(close + 1);
     if (!after.empty() && after[0] != ':') {
-      return Fail<Fields>("unexpected " + QuoteForMessage(after) +
-                          " after ']': expected ':' and a protocol, or the end of the token");
+      return Notation("unexpected " + QuoteForMessage(after) +
+                      " after ']': expected ':' and a protocol, or the end of the token");
     }
   } else {
     if (std::count(rest.begin(), rest.end(), ':') >= 2) {
       if (auto hint = UnbracketedV6Hint(head, rest)) {
-        return Fail<Fields>(*hint);
+        return Notation(*hint);
       }
     }
     size_t colon = rest.find(':');
@@ -278,20 +311,21 @@ Result<Fields> SplitFields(std::string_view head, std::string_view rest) {
   size_t junk = ports.find(':');
   f.ports = ports.substr(0, junk);
   if (junk != std::string_view::npos) {
-    return Fail<Fields>("unexpected " + QuoteForMessage(ports.substr(junk)) +
-                        " after <target>:<proto>:<ports>" +
-                        (f.bracketed ? ""
-                                     : " (IPv6 addresses must be bracketed, e.g. "
-                                       "allow@[2001:db8::1]:tcp:443)"));
+    return Notation("unexpected " + QuoteForMessage(ports.substr(junk)) +
+                    " after <target>:<proto>:<ports>" +
+                    (f.bracketed ? ""
+                                 : " (IPv6 addresses must be bracketed, e.g. "
+                                   "allow@[2001:db8::1]:tcp:443)"));
   }
   return f;
 }
 
 // DnsRule expands the `dns` target: the gateway's resolver on port 53.
-Result<Rule> DnsRule(std::string_view head, Action action, Direction direction, const Fields& f) {
+RuleResult<Rule> DnsRule(std::string_view head, Action action, Direction direction,
+                         const Fields& f) {
   std::string plain = std::string(ActionName(action)) + "@dns";
   if (direction != Direction::kEgress) {
-    return Fail<Rule>(
+    return Notation(
         "the dns target is egress only: queries go from the guest to the gateway "
         "(did you mean \"" +
         plain + "\"?)");
@@ -305,7 +339,7 @@ Result<Rule> DnsRule(std::string_view head, Action action, Direction direction, 
     if (*f.proto == "udp" || *f.proto == "tcp") {
       rule.protocols = ProtocolSet::Of({*ParseProtocol(*f.proto)});
     } else if (IsPortLike(*f.proto)) {
-      return Fail<Rule>("the dns target is always port 53 (did you mean \"" + plain + "\"?)");
+      return Notation("the dns target is always port 53 (did you mean \"" + plain + "\"?)");
     } else {
       std::string what =
           "the dns target takes udp, tcp or any as its protocol, not " + QuoteForMessage(*f.proto);
@@ -313,25 +347,33 @@ Result<Rule> DnsRule(std::string_view head, Action action, Direction direction, 
         what += " (to allow connections to a domain write \"" + std::string(head) + "@" +
                 std::string(*f.proto) + "\")";
       }
-      return Fail<Rule>(what);
+      return Notation(what);
     }
   }
   if (f.ports && *f.ports != "any" && *f.ports != "53") {
-    return Fail<Rule>("the dns target is always port 53, not " + QuoteForMessage(*f.ports));
+    return Notation("the dns target is always port 53, not " + QuoteForMessage(*f.ports));
   }
   return rule;
 }
 
-Result<Rule> ParseToken(std::string_view token) {
+// Checked passes a parsed rule through the invariants every rule holds (rule_check.h).
+RuleResult<Rule> Checked(Rule rule) {
+  if (auto problem = FindRuleProblem(rule)) {
+    return RuleProblemError(*problem, rule);
+  }
+  return rule;
+}
+
+RuleResult<Rule> ParseToken(std::string_view token) {
   if (token.empty()) {
-    return Fail<Rule>("the token is empty; expected <action>[:<direction>]@<target>");
+    return Notation("the token is empty; expected <action>[:<direction>]@<target>");
   }
   if (std::any_of(token.begin(), token.end(), IsSpace)) {
-    return Fail<Rule>("whitespace is not allowed inside a token");
+    return Notation("whitespace is not allowed inside a token");
   }
   size_t at = token.find('@');
   if (at == std::string_view::npos) {
-    return Fail<Rule>(
+    return Notation(
         "missing '@': expected <action>[:<direction>]@<target>[:<proto>[:<ports>]],"
         " e.g. allow@public");
   }
@@ -339,66 +381,55 @@ Result<Rule> ParseToken(std::string_view token) {
   size_t colon = head.find(':');
   std::string_view action_text = head.substr(0, colon);
   Rule rule;
-  if (action_text == "allow" || action_text == "deny") {
-    rule.action = action_text == "allow" ? Action::kAllow : Action::kDeny;
+  if (auto action = ParseAction(action_text)) {
+    rule.action = *action;
   } else if (action_text.empty()) {
-    return Fail<Rule>("missing action before '@': expected allow or deny");
+    return Notation("missing action before '@': expected " + ListAlternatives(kActionNames, false));
   } else {
-    return Fail<Rule>("unknown action " + QuoteForMessage(action_text) +
-                      ": expected allow or deny" + DidYouMean(action_text, {"allow", "deny"}));
+    return UnknownWord(RuleField::kAction, "action", action_text, kActionNames);
   }
   if (colon != std::string_view::npos) {
     std::string_view dir = head.substr(colon + 1);
-    if (dir == "egress" || dir == "ingress" || dir == "any") {
-      rule.direction = dir == "egress"    ? Direction::kEgress
-                       : dir == "ingress" ? Direction::kIngress
-                                          : Direction::kAny;
-    } else {
-      return Fail<Rule>("unknown direction " + QuoteForMessage(dir) +
-                        ": expected egress, ingress or any" +
-                        DidYouMean(dir, {"egress", "ingress", "any"}));
+    auto direction = ParseDirection(dir);
+    if (!direction) {
+      return UnknownWord(RuleField::kDirection, "direction", dir, kDirectionNames);
     }
+    rule.direction = *direction;
   }
   auto fields = SplitFields(head, token.substr(at + 1));
   if (!fields.ok()) {
-    return fields.status();
+    return fields.parse_error();
   }
   const Fields& f = fields.value();
   if (!f.bracketed && f.target == "dns") {
-    return DnsRule(head, rule.action, rule.direction, f);
+    auto dns = DnsRule(head, rule.action, rule.direction, f);
+    return dns.ok() ? Checked(std::move(dns).value()) : dns;
   }
   auto dest = f.bracketed ? ParseBracketed(f.target) : ParseTarget(f.target);
   if (!dest.ok()) {
-    return dest.status();
+    return dest.parse_error();
   }
   rule.destination = std::move(dest).value();
   if (f.proto) {
     if (IsPortLike(*f.proto)) {
       std::string target = f.bracketed ? "[" + std::string(f.target) + "]" : std::string(f.target);
-      return Fail<Rule>("a port is in the protocol slot (did you mean \"" + std::string(head) +
-                        "@" + target + ":tcp:" + std::string(*f.proto) + "\"?)");
+      return Notation("a port is in the protocol slot (did you mean \"" + std::string(head) + "@" +
+                      target + ":tcp:" + std::string(*f.proto) + "\"?)");
     }
     auto protocols = ParseProtocolField(*f.proto);
     if (!protocols.ok()) {
-      return protocols.status();
+      return protocols.parse_error();
     }
     rule.protocols = protocols.value();
   }
   if (f.ports) {
     auto ports = ParsePortsField(*f.ports);
     if (!ports.ok()) {
-      return ports.status();
+      return ports.parse_error();
     }
     rule.ports = std::move(ports).value();
   }
-  bool icmp = rule.protocols.Has(Protocol::kIcmpv4) || rule.protocols.Has(Protocol::kIcmpv6);
-  if (icmp && rule.direction != Direction::kEgress) {
-    return Fail<Rule>("ICMP rules must be egress: the gateway has no inbound ICMP path");
-  }
-  if (icmp && !rule.ports.empty()) {
-    return Fail<Rule>("ICMP has no ports; drop the port part");
-  }
-  return rule;
+  return Checked(std::move(rule));
 }
 
 }  // namespace
@@ -415,11 +446,11 @@ std::optional<uint16_t> ParsePort(std::string_view text) {
   return static_cast<uint16_t>(value);
 }
 
-Result<Rule> ParseNetRuleToken(std::string_view token) {
+RuleResult<Rule> ParseNetRuleToken(std::string_view token) {
   auto rule = ParseToken(token);
   if (!rule.ok()) {
-    return Status::Error("invalid --net-rule token " + QuoteForMessage(token) + ": " +
-                         rule.error());
+    return RuleParseError{rule.error_kind(), "invalid --net-rule token " + QuoteForMessage(token) +
+                                                 ": " + rule.error()};
   }
   return rule;
 }

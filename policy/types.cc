@@ -1,91 +1,61 @@
 // Names of the policy enums; the canonical --net-rule rendering of a rule (RuleToString), which
 // warnings, `policy explain` and audit messages use so users see rules the way they type them; and
-// the quoting and did-you-mean helpers every policy error message shares.
+// the quoting, "expected ..." and did-you-mean wording every policy error message shares (the
+// suggestions themselves come from base/strings.h).
 #include "policy/types.h"
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
-#include "base/strings.h"
+#include "policy/group_table.h"
 
 namespace msb::policy {
 
-std::string_view ActionName(Action a) {
-  switch (a) {
-    case Action::kAllow:
-      return "allow";
-    case Action::kDeny:
-      return "deny";
-  }
-  return "?";
-}
+namespace {
 
-std::string_view DirectionName(Direction d) {
-  switch (d) {
-    case Direction::kEgress:
-      return "egress";
-    case Direction::kIngress:
-      return "ingress";
-    case Direction::kAny:
-      return "any";
-  }
-  return "?";
-}
-
-std::string_view ProtocolName(Protocol p) {
-  switch (p) {
-    case Protocol::kTcp:
-      return "tcp";
-    case Protocol::kUdp:
-      return "udp";
-    case Protocol::kIcmpv4:
-      return "icmpv4";
-    case Protocol::kIcmpv6:
-      return "icmpv6";
-  }
-  return "?";
-}
-
-std::string_view GroupName(Group g) {
-  switch (g) {
-    case Group::kPublic:
-      return "public";
-    case Group::kPrivate:
-      return "private";
-    case Group::kLoopback:
-      return "loopback";
-    case Group::kLinkLocal:
-      return "link-local";
-    case Group::kMetadata:
-      return "meta";
-    case Group::kMulticast:
-      return "multicast";
-    case Group::kHost:
-      return "host";
-  }
-  return "?";
-}
-
-std::string_view GroupJsonName(Group g) {
-  switch (g) {
-    case Group::kLinkLocal:
-      return "link_local";
-    case Group::kMetadata:
-      return "metadata";
-    default:
-      return GroupName(g);
-  }
-}
-
-std::optional<Protocol> ParseProtocol(std::string_view name) {
-  for (int i = 0; i < kNumProtocols; ++i) {
-    auto p = static_cast<Protocol>(i);
-    if (ProtocolName(p) == name) {
-      return p;
+// Find looks `name` up in a keyword list whose order is the enum's.
+template <typename Enum, size_t N>
+std::optional<Enum> Find(const std::array<std::string_view, N>& names, std::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) {
+      return static_cast<Enum>(i);
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view ActionName(Action a) {
+  return kActionNames[static_cast<size_t>(a)];
+}
+
+std::string_view DirectionName(Direction d) {
+  return kDirectionNames[static_cast<size_t>(d)];
+}
+
+std::string_view ProtocolName(Protocol p) {
+  return kProtocolNames[static_cast<size_t>(p)];
+}
+
+std::string_view GroupName(Group g) {
+  return GroupSpelling(g, GroupNaming::kKeyword);
+}
+
+std::string_view GroupJsonName(Group g) {
+  return GroupSpelling(g, GroupNaming::kJson);
+}
+
+std::optional<Action> ParseAction(std::string_view name) {
+  return Find<Action>(kActionNames, name);
+}
+
+std::optional<Direction> ParseDirection(std::string_view name) {
+  return Find<Direction>(kDirectionNames, name);
+}
+
+std::optional<Protocol> ParseProtocol(std::string_view name) {
+  return Find<Protocol>(kProtocolNames, name);
 }
 
 std::string QuoteForMessage(std::string_view text) {
@@ -108,24 +78,29 @@ std::string QuoteForMessage(std::string_view text) {
   return out;
 }
 
-namespace {
-
-char Lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Closeness ranks a candidate: 0 when `word` is a proper prefix of it, else 1 + the edit distance.
-size_t Closeness(std::string_view word, std::string_view candidate) {
-  bool prefix = word.size() >= 2 && word.size() < candidate.size() &&
-                std::equal(word.begin(), word.end(), candidate.begin(),
-                           [](char w, char c) { return Lower(w) == c; });
-  if (prefix) {
-    return 0;
+std::string ListAlternatives(std::span<const std::string_view> words, bool quoted) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == words.size() ? " or " : ", ";
+    }
+    out += quoted ? QuoteForMessage(words[i]) : std::string(words[i]);
   }
-  std::string lower(word);
-  std::transform(lower.begin(), lower.end(), lower.begin(), Lower);
-  return 1 + EditDistance(lower, candidate);
+  return out;
 }
+
+std::string SuggestionNote(std::span<const std::string_view> suggestions) {
+  if (suggestions.empty()) {
+    return "";
+  }
+  std::string out = " (did you mean ";
+  for (size_t i = 0; i < suggestions.size(); ++i) {
+    out += (i > 0 ? " or " : "") + QuoteForMessage(suggestions[i]);
+  }
+  return out + "?)";
+}
+
+namespace {
 
 std::string TargetToString(const Destination& d) {
   switch (d.kind) {
@@ -201,27 +176,6 @@ std::string RuleToString(const Rule& rule) {
     out += PortsToString(rule.ports);
   }
   return out;
-}
-
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates) {
-  if (word.size() > 64) {
-    return "";  // not a typo of a short keyword, and keeps the distance computation small
-  }
-  size_t best = 4;
-  for (std::string_view c : candidates) {
-    best = std::min(best, Closeness(word, c));
-  }
-  if (best > 3 || (best > 0 && best - 1 >= word.size())) {
-    return "";
-  }
-  std::string out;
-  for (std::string_view c : candidates) {
-    if (Closeness(word, c) == best) {
-      out += out.empty() ? " (did you mean " : " or ";
-      out += QuoteForMessage(c);
-    }
-  }
-  return out + "?)";
 }
 
 }  // namespace msb::policy

@@ -3,9 +3,11 @@
 // semantics live in evaluator.h. Mirrors microsandbox's model (see docs/policy.md).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,15 +33,25 @@ enum class Group : uint8_t {
 };
 inline constexpr int kNumGroups = 7;
 
+// The keyword vocabularies both rule front ends (--net-rule and the JSON config) accept, in enum
+// order: one list each, so the names, the parsers and the "expected ..." lists cannot disagree.
+inline constexpr std::array<std::string_view, 2> kActionNames = {"allow", "deny"};
+inline constexpr std::array<std::string_view, 3> kDirectionNames = {"egress", "ingress", "any"};
+inline constexpr std::array<std::string_view, kNumProtocols> kProtocolNames = {"tcp", "udp",
+                                                                               "icmpv4", "icmpv6"};
+
 std::string_view ActionName(Action a);        // "allow" | "deny"
 std::string_view DirectionName(Direction d);  // "egress" | "ingress" | "any"
 std::string_view ProtocolName(Protocol p);    // "tcp" | "udp" | "icmpv4" | "icmpv6"
 // GroupName gives the CLI keyword: public private loopback link-local meta multicast host.
 std::string_view GroupName(Group g);
 // GroupJsonName gives the wire-format name: public private loopback link_local metadata multicast
-// host.
+// host. Both come from the one group table (group_table.h).
 std::string_view GroupJsonName(Group g);
-// ParseProtocol is the inverse of ProtocolName (exact, lowercase); nullopt for anything else.
+// The inverses of the names above: exact and lowercase; nullopt for anything else (the front ends
+// then ask rule_check.h for suggestions).
+std::optional<Action> ParseAction(std::string_view name);
+std::optional<Direction> ParseDirection(std::string_view name);
 std::optional<Protocol> ParseProtocol(std::string_view name);
 
 // QuoteForMessage renders user-supplied text in double quotes for an error message, escaping the
@@ -47,11 +59,13 @@ std::optional<Protocol> ParseProtocol(std::string_view name);
 // one readable line whatever bytes the user (or a fuzzer) typed.
 std::string QuoteForMessage(std::string_view text);
 
-// DidYouMean suggests, for an error message, the candidates closest to a mistyped keyword:
-// ` (did you mean "allow"?)`, or "" when none is close. Close means `word` is a case-insensitive
-// prefix of the candidate ("icmp" of icmpv4 and icmpv6), else within edit distance 2 (ignoring
-// case) and below the word's length, so a one-letter word is never "corrected". Ties list them all.
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates);
+// ListAlternatives joins keywords for an "expected ..." phrase: "a, b or c", each quoted with
+// QuoteForMessage when `quoted` (the JSON config's style) or bare (the --net-rule grammar's).
+std::string ListAlternatives(std::span<const std::string_view> words, bool quoted);
+
+// SuggestionNote renders suggestions (base/strings.h Suggestions) for an error message:
+// ` (did you mean "allow"?)`, ` (did you mean "icmpv4" or "icmpv6"?)`, or "" when there are none.
+std::string SuggestionNote(std::span<const std::string_view> suggestions);
 
 // ProtocolSet is a bit set over Protocol; empty means "any protocol".
 class ProtocolSet {

@@ -1,8 +1,11 @@
-// Enum names, QuoteForMessage and the canonical RuleToString form, including round trips through
-// the grammar.
+// Enum names and their parsers, the message wording helpers (QuoteForMessage, ListAlternatives,
+// SuggestionNote) and the canonical RuleToString form, including round trips through the grammar.
 #include "policy/types.h"
 
 #include <gtest/gtest.h>
+
+#include <array>
+#include <string_view>
 
 #include "test_util.h"
 
@@ -38,16 +41,28 @@ TEST(TypesTest, QuoteForMessageEscapes) {
   EXPECT_EQ(QuoteForMessage(std::string_view("\x00\n\x7f\xff", 4)), "\"\\x00\\x0a\\x7f\\xff\"");
 }
 
-TEST(TypesTest, DidYouMean) {
-  EXPECT_EQ(DidYouMean("alow", {"allow", "deny"}), " (did you mean \"allow\"?)");
-  EXPECT_EQ(DidYouMean("ALLOW", {"allow", "deny"}), " (did you mean \"allow\"?)");
-  EXPECT_EQ(DidYouMean("icmp", {"tcp", "udp", "icmpv4", "icmpv6"}),
-            " (did you mean \"icmpv4\" or \"icmpv6\"?)");
-  EXPECT_EQ(DidYouMean("pub", {"public", "private"}), " (did you mean \"public\"?)");
-  EXPECT_EQ(DidYouMean("permit", {"allow", "deny"}), "");
-  EXPECT_EQ(DidYouMean("a", {"any"}), "");  // distance 2 is not below a one-letter word
-  EXPECT_EQ(DidYouMean("", {"any"}), "");
-  EXPECT_EQ(DidYouMean(std::string(65, 'a'), {"any"}), "");
+TEST(TypesTest, KeywordParsersInvertTheNames) {
+  for (Action a : {Action::kAllow, Action::kDeny}) {
+    EXPECT_EQ(ParseAction(ActionName(a)), a);
+  }
+  for (Direction d : {Direction::kEgress, Direction::kIngress, Direction::kAny}) {
+    EXPECT_EQ(ParseDirection(DirectionName(d)), d);
+  }
+  EXPECT_EQ(ParseAction("Allow"), std::nullopt);
+  EXPECT_EQ(ParseAction("permit"), std::nullopt);
+  EXPECT_EQ(ParseDirection("both"), std::nullopt);
+  EXPECT_EQ(ParseDirection(""), std::nullopt);
+}
+
+TEST(TypesTest, MessageWording) {
+  constexpr std::array<std::string_view, 1> kOne = {"allow"};
+  EXPECT_EQ(ListAlternatives(kProtocolNames, false), "tcp, udp, icmpv4 or icmpv6");
+  EXPECT_EQ(ListAlternatives(kActionNames, true), R"("allow" or "deny")");
+  EXPECT_EQ(ListAlternatives(kOne, true), R"("allow")");
+  EXPECT_EQ(SuggestionNote(kOne), R"( (did you mean "allow"?))");
+  constexpr std::array<std::string_view, 2> kTwo = {"icmpv4", "icmpv6"};
+  EXPECT_EQ(SuggestionNote(kTwo), R"( (did you mean "icmpv4" or "icmpv6"?))");
+  EXPECT_EQ(SuggestionNote({}), "");
 }
 
 TEST(RuleToStringTest, CanonicalForms) {
