@@ -403,6 +403,24 @@ const std::vector<FlagSpec>& Flags() {
          c->netns_path = v;
          return Status::Ok();
        }},
+      {"--unix-stream", true, kServeCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty() || v.size() > 107) {
+           return BadValue("--unix-stream", v, "a unix socket path (1-107 bytes)");
+         }
+         c->unix_stream_path = v;
+         return Status::Ok();
+       }},
+      {"--unixgram", true, kServeCmd,
+       [](CliConfig* c, std::string_view v) {
+         if (v.empty() || v.size() > 107) {
+           return BadValue("--unixgram", v, "a unix socket path (1-107 bytes)");
+         }
+         c->unixgram_path = v;
+         return Status::Ok();
+       }},
+      {"--fd", true, kServeCmd,
+       UintFlag("--fd", 3, 1 << 20, [](CliConfig* c, uint64_t n) { c->socket_fd = int(n); })},
       {"--interface", true, kRunCmd | kServeCmd,
        [](CliConfig* c, std::string_view v) {
          if (v.empty() || v.size() > 15 || v.find('/') != std::string_view::npos) {
@@ -482,9 +500,13 @@ Status Validate(CliConfig* c) {
                              : "--intercept-ca needs --intercept-ca-key (the CA's private key)");
   }
   if (c->command == Command::kServe) {
-    int given = int(!c->tap_name.empty()) + int(c->tap_fd >= 0) + int(!c->netns_path.empty());
+    int given = int(!c->tap_name.empty()) + int(c->tap_fd >= 0) + int(!c->netns_path.empty()) +
+                int(!c->unix_stream_path.empty()) + int(!c->unixgram_path.empty()) +
+                int(c->socket_fd >= 0);
     if (given != 1) {
-      return Status::Error("serve needs exactly one of --tap NAME, --tap-fd N or --netns PATH");
+      return Status::Error(
+          "serve needs exactly one of --tap NAME, --tap-fd N, --netns PATH, --unix-stream PATH, "
+          "--unixgram PATH or --fd N");
     }
     if (!c->interface_name.empty() && c->netns_path.empty()) {
       return Status::Error("--interface applies to run and serve --netns (--tap names the TAP)");
@@ -670,12 +692,17 @@ Output:     --audit-log PATH|-  --log-level warn
 See docs/cli.md for every flag.
 )";
     case Command::kServe:
-      return R"(usage: msb-gateway serve (--tap NAME | --tap-fd N | --netns PATH) [flags]
+      return R"(usage: msb-gateway serve (--tap NAME | --tap-fd N | --netns PATH | --unix-stream PATH |
+                           --unixgram PATH | --fd N) [flags]
 
 Serves an existing TAP (a VM's network device; MTU 1500 unless --mtu), or creates one inside the
-network namespace at PATH configured as run does (--interface eth0, MTU 65520, offloads), until
-SIGINT or SIGTERM; SIGUSR1 writes a gateway.stats audit event. Takes the same policy, address,
-limit and output flags as run.
+network namespace at PATH configured as run does (--interface eth0, MTU 65520, offloads), or
+serves a VM over a unix socket: --unix-stream listens for QEMU's -netdev stream / libkrun's
+unixstream (4-byte length + frame; a VM that disconnects and reconnects is served again),
+--unixgram binds a datagram socket for QEMU's -netdev dgram / vfkit / libkrun's unixgram (one
+frame per datagram), --fd adopts an inherited socket of either kind. Runs until SIGINT or
+SIGTERM; SIGUSR1 writes a gateway.stats audit event. Takes the same policy, address, limit and
+output flags as run. docs/frontends.md has VM command lines.
 )";
     case Command::kCa:
       return R"(usage: msb-gateway ca init|show|export [--state-dir DIR]

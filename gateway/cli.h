@@ -33,10 +33,13 @@ struct CliConfig {
   spdlog::level::level_enum log_level = spdlog::level::warn;
   std::string tap_name;  // serve: the TAP to attach; run/--netns: the interface name inside (eth0)
   int tap_fd = -1;       // serve: an inherited TAP descriptor instead of --tap
-  std::string interface_name;  // --interface as given (run, serve --netns)
-  std::string netns_path;      // serve --netns: create the TAP inside this network namespace
-  bool mtu_set = false;        // --mtu given (else run and --netns default to kJumboMtu)
-  bool offload = true;         // --no-offload clears it: no virtio-net header offloads on the TAP
+  std::string interface_name;    // --interface as given (run, serve --netns)
+  std::string netns_path;        // serve --netns: create the TAP inside this network namespace
+  std::string unix_stream_path;  // serve --unix-stream: listen for a VM's length-prefixed stream
+  std::string unixgram_path;     // serve --unixgram: one frame per datagram, bound here
+  int socket_fd = -1;            // serve --fd: an inherited stream or datagram socket
+  bool mtu_set = false;          // --mtu given (else run and --netns default to kJumboMtu)
+  bool offload = true;           // --no-offload clears it: no virtio-net header offloads on the TAP
   std::vector<std::string> command_argv;  // run: CMD ARGS...
   std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
   std::string help_topic;                 // help: the command asked about, if any

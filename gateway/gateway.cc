@@ -40,8 +40,8 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
     return ns.status();
   }
   gw->netstack_ = std::move(ns).value();
-  Status st = loop->Watch(gw->device_->fd(), EPOLLIN, gw.get());
-  if (!st.ok()) {
+  gw->device_watch_ = std::make_unique<DeviceWatch>(loop, gw->device_.get(), gw.get());
+  if (Status st = gw->device_watch_->Start(); !st.ok()) {
     return st;
   }
   loop->SetPollHook([g = gw.get()] { return g->PollHook(); });
@@ -91,8 +91,8 @@ void Gateway::Shutdown() {
   for (auto& [id, session] : sessions_) {
     session->Abort(CloseReason::kShutdown);
   }
-  if (device_ != nullptr && !device_failed_) {
-    loop_->Unwatch(device_->fd());
+  if (device_watch_ != nullptr) {
+    device_watch_->Stop();
   }
   if (netstack_ != nullptr) {
     netstack_->OnDeviceWritable();  // last RSTs out, if the device takes them
@@ -103,7 +103,7 @@ void Gateway::DrainAndShutdown(Duration grace) {
   if (!shutting_down_ && !device_failed_) {
     netstack_->OnDeviceReadable();
   }
-  loop_->Unwatch(device_->fd());
+  device_watch_->Stop();
   device_failed_ = true;  // nothing more can come from the guest
   TimePoint deadline = loop_->clock().Now() + grace;
   while (!sessions_.empty()) {
@@ -122,8 +122,7 @@ Duration Gateway::PollHook() {
   }
   netstack_->RunTimers();
   if (!device_failed_) {
-    loop_->SetInterest(device_->fd(),
-                       EPOLLIN | (netstack_->WantsDeviceWritable() ? uint32_t{EPOLLOUT} : 0u));
+    RefreshDeviceWatch();
   }
   return netstack_->NextTimerDelay();
 }
@@ -136,7 +135,17 @@ void Gateway::OnIo(uint32_t events) {
     if (!netstack_->OnDeviceReadable()) {
       device_failed_ = true;
       loop_->Stop();
+      return;
     }
+    RefreshDeviceWatch();  // a stream device may have a new peer, or lost one
+  }
+}
+
+void Gateway::RefreshDeviceWatch() {
+  if (Status st = device_watch_->Refresh(netstack_->WantsDeviceWritable()); !st.ok()) {
+    spdlog::error("guest device: {}", st.message());
+    device_failed_ = true;
+    loop_->Stop();
   }
 }
 

@@ -19,6 +19,7 @@
 #include "gateway/core/guest_session.h"
 #include "gateway/core/session_context.h"
 #include "gateway/core/upstream_connector.h"
+#include "gateway/device_watch.h"
 #include "gateway/dns/forwarder.h"
 #include "policy/evaluator.h"
 #include "policy/pin_set.h"
@@ -84,6 +85,7 @@ class Gateway final : public stack::Netstack::Delegate,
   const stack::NetstackStats& link_stats() const { return netstack_->stats(); }
   bool link_offload() const { return netstack_->offload(); }
   size_t link_tcp_pcbs() const { return netstack_->TcpPcbCount(); }
+  stack::DeviceCounters device_counters() const { return device_->counters(); }
   // link_dhcp4_stats: the guest link's DHCP server counters (nullptr with --no-dhcp).
   const stack::Dhcp4ServerStats* link_dhcp4_stats() const { return netstack_->dhcp4_stats(); }
   // What was still open when Shutdown() began (before it aborted it): the guest flows the
@@ -116,9 +118,11 @@ class Gateway final : public stack::Netstack::Delegate,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
   void ReturnFreedMemory();
+  void RefreshDeviceWatch();
 
   EventLoop* loop_;
   std::unique_ptr<stack::FrameDevice> device_;
+  std::unique_ptr<DeviceWatch> device_watch_;
   std::shared_ptr<const policy::Evaluator> policy_;
   AuditLog* audit_;
   GatewayOptions options_;

@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/errno_message.h"
 #include "gateway/dns/nameservers.h"
 #include "gateway/guest_interface.h"
 #include "gateway/sandbox.h"
@@ -21,6 +23,8 @@
 #include "policy/config.h"
 #include "policy/explain.h"
 #include "stack/tap_device.h"
+#include "stack/unix_dgram_device.h"
+#include "stack/unix_stream_device.h"
 
 namespace msb::gateway {
 namespace {
@@ -349,6 +353,18 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
         .Uint("malformed", d->malformed)
         .Uint("ignored", d->ignored);
   }
+  const stack::DeviceCounters dc = gw.device_counters();
+  std::string device = JsonWriter()
+                           .Uint("malformed", dc.malformed)
+                           .Uint("framing_errors", dc.framing_errors)
+                           .Uint("peers_accepted", dc.peers_accepted)
+                           .Uint("peers_refused", dc.peers_refused)
+                           .Uint("peer_disconnects", dc.peer_disconnects)
+                           .Uint("dropped_no_peer", dc.dropped_no_peer)
+                           .Uint("dropped_peer_gone", dc.dropped_peer_gone)
+                           .Uint("dropped_peer_busy", dc.dropped_peer_busy)
+                           .Uint("dropped_oversize", dc.dropped_oversize)
+                           .Finish();
   JsonWriter link;
   link.Uint("frames_in", st.frames_in)
       .Uint("frames_out", st.frames_out)
@@ -357,7 +373,8 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
       .Uint("bad", st.bad_packets)
       .Uint("dropped_tx_full", st.frames_dropped_tx_full)
       .Uint("open_flows", flows)
-      .Uint("tcp_pcbs", pcbs);
+      .Uint("tcp_pcbs", pcbs)
+      .Raw("device", device);
   if (gw.link_dhcp4_stats() != nullptr) {
     link.Raw("dhcp", dhcp.Finish());
   }
@@ -491,19 +508,70 @@ void RaiseFdLimit() {
   }
 }
 
-// OpenServeDevice: serve's TAP, attached by name, adopted, or created inside --netns.
-Result<std::unique_ptr<stack::TapDevice>> OpenServeDevice(const CliConfig& c) {
+template <typename Device>
+Result<std::unique_ptr<stack::FrameDevice>> AsFrameDevice(Result<std::unique_ptr<Device>> d) {
+  if (!d.ok()) {
+    return d.status();
+  }
+  return std::unique_ptr<stack::FrameDevice>(std::move(d).value());
+}
+
+// AdoptSocket: serve --fd N, a stream (QEMU -netdev stream, passt framing) or datagram socket.
+Result<std::unique_ptr<stack::FrameDevice>> AdoptSocket(int fd) {
+  int type = 0;
+  socklen_t len = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+    return Status::Error(ErrnoMessage("--fd " + std::to_string(fd) + ": not a socket"));
+  }
+  if (type == SOCK_STREAM) {
+    return AsFrameDevice(stack::UnixStreamDevice::Adopt(fd));
+  }
+  if (type == SOCK_DGRAM || type == SOCK_SEQPACKET) {
+    return AsFrameDevice(stack::UnixDgramDevice::Adopt(fd));
+  }
+  return Status::Error("--fd " + std::to_string(fd) + ": a stream or datagram socket is needed");
+}
+
+// OpenServeDevice: serve's TAP (attached by name, adopted, or created inside --netns) or unix
+// socket front end.
+Result<std::unique_ptr<stack::FrameDevice>> OpenServeDevice(const CliConfig& c) {
+  if (!c.unix_stream_path.empty()) {
+    return AsFrameDevice(stack::UnixStreamDevice::Listen(c.unix_stream_path));
+  }
+  if (!c.unixgram_path.empty()) {
+    return AsFrameDevice(stack::UnixDgramDevice::Bind(c.unixgram_path));
+  }
+  if (c.socket_fd >= 0) {
+    return AdoptSocket(c.socket_fd);
+  }
   if (c.tap_fd >= 0) {
-    return stack::TapDevice::Adopt(c.tap_fd, c.offload);
+    return AsFrameDevice(stack::TapDevice::Adopt(c.tap_fd, c.offload));
   }
   if (c.netns_path.empty()) {
-    return stack::TapDevice::Open(c.tap_name, c.offload);
+    return AsFrameDevice(stack::TapDevice::Open(c.tap_name, c.offload));
   }
   auto fd = CreateGuestTapInNetns(c.netns_path, c.tap_name, c.gateway.net, c.offload);
   if (!fd.ok()) {
     return fd.status();
   }
-  return stack::TapDevice::Adopt(fd.value(), c.offload);
+  return AsFrameDevice(stack::TapDevice::Adopt(fd.value(), c.offload));
+}
+
+// ServedDeviceName: what serve's log line says it serves.
+std::string ServedDeviceName(const CliConfig& c) {
+  if (!c.unix_stream_path.empty()) {
+    return "stream socket " + c.unix_stream_path;
+  }
+  if (!c.unixgram_path.empty()) {
+    return "datagram socket " + c.unixgram_path;
+  }
+  if (c.socket_fd >= 0) {
+    return "socket fd " + std::to_string(c.socket_fd);
+  }
+  if (c.tap_fd >= 0) {
+    return "TAP fd " + std::to_string(c.tap_fd);
+  }
+  return c.netns_path.empty() ? c.tap_name : c.tap_name + " in " + c.netns_path;
 }
 
 }  // namespace
@@ -558,11 +626,7 @@ int ServeCommand(const CliConfig& c) {
   }
   EmitStart(*audit.value(), "serve", *setup.value().evaluator, gw, setup.value().intercept.get(),
             setup.value().secrets.get());
-  spdlog::info("serving {}{}",
-               c.tap_fd >= 0           ? "TAP fd " + std::to_string(c.tap_fd)
-               : !c.netns_path.empty() ? c.tap_name + " in " + c.netns_path
-                                       : c.tap_name,
-               device_offloads ? " with offloads" : "");
+  spdlog::info("serving {}{}", ServedDeviceName(c), device_offloads ? " with offloads" : "");
   loop.Run();
   bool failed = gw.device_failed();
   gw.Shutdown();

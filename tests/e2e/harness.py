@@ -82,6 +82,24 @@ def sh(*args, check=True, **kw):
     return subprocess.run(list(args), check=check, capture_output=True, text=True, **kw)
 
 
+def udhcpc_script(world, name):
+    """A busybox udhcpc script that applies a lease to its interface (address, default route) and
+    appends "EVENT ip subnet router dns mtu lease" to world.path(name + ".lease"). Returns the
+    script's path and the lease file's."""
+    lease = world.path(name + ".lease")
+    script = world.path(name + ".sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n"
+                "case \"$1\" in bound|renew)\n"
+                "  ip addr flush dev \"$interface\"\n"
+                "  ip addr add \"$ip/$subnet\" dev \"$interface\"\n"
+                "  ip route replace default via \"$router\"\n"
+                "  echo \"$1 $ip $subnet $router $dns $mtu $lease\" >> %s;;\n"
+                "esac\n" % lease)
+    os.chmod(script, 0o755)
+    return script, lease
+
+
 class HostCanary:
     """Listeners on the test host's loopback: where a gateway that let the guest reach 127.x or
     the gateway address (host alias) would connect."""

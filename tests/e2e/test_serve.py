@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import CANARIES, DNS1, GATEWAY_IP, SERVER, sh, shared_world
+from harness import CANARIES, DNS1, GATEWAY_IP, SERVER, sh, shared_world, udhcpc_script
 
 WORLD = None
 
@@ -77,17 +77,7 @@ class ServeTest(unittest.TestCase):
         audit = WORLD.path("serve-dhcp-audit.jsonl")
         tap = "msbdh%d" % (os.getpid() % 1000)
         guest = WORLD.inet.replace("inet", "dhcpg")
-        lease = WORLD.path("dhcp-lease")
-        script = WORLD.path("udhcpc.sh")
-        with open(script, "w") as f:
-            f.write("#!/bin/sh\n"
-                    "case \"$1\" in bound|renew)\n"
-                    "  ip addr flush dev \"$interface\"\n"
-                    "  ip addr add \"$ip/$subnet\" dev \"$interface\"\n"
-                    "  ip route replace default via \"$router\"\n"
-                    "  echo \"$1 $ip $subnet $router $dns $mtu $lease\" >> %s;;\n"
-                    "esac\n" % lease)
-        os.chmod(script, 0o755)
+        script, lease = udhcpc_script(WORLD, "serve-dhcp")
         gw = subprocess.Popen([WORLD.gateway, "serve", "--tap", tap, "--audit-log", audit,
                                "--dns-nameserver", DNS1, "--dhcp-lease-s", "120"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

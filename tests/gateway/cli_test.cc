@@ -114,8 +114,22 @@ TEST(CliTest, ServeNeedsExactlyOneTapSource) {
   EXPECT_TRUE(Parse({"serve", "--tap", "tap0"}).ok());
   EXPECT_TRUE(Parse({"serve", "--tap-fd", "5"}).ok());
   EXPECT_TRUE(Parse({"serve", "--netns", "/run/netns/box"}).ok());
+  EXPECT_EQ(Parse({"serve", "--unix-stream", "/run/msb/vm.sock"}).value().unix_stream_path,
+            "/run/msb/vm.sock");
+  EXPECT_EQ(Parse({"serve", "--unixgram", "/run/msb/vm.dgram"}).value().unixgram_path,
+            "/run/msb/vm.dgram");
+  EXPECT_EQ(Parse({"serve", "--fd", "7"}).value().socket_fd, 7);
   EXPECT_EQ(Parse({"serve"}).error(),
-            "serve needs exactly one of --tap NAME, --tap-fd N or --netns PATH");
+            "serve needs exactly one of --tap NAME, --tap-fd N, --netns PATH, --unix-stream PATH, "
+            "--unixgram PATH or --fd N");
+  EXPECT_FALSE(Parse({"serve", "--unix-stream", "/a", "--unixgram", "/b"}).ok());
+  EXPECT_FALSE(Parse({"serve", "--fd", "7", "--tap", "tap0"}).ok());
+  EXPECT_EQ(Parse({"serve", "--unix-stream", std::string(108, 'a')}).error(),
+            "--unix-stream: invalid value \"" + std::string(108, 'a') +
+                "\": expected a unix socket path (1-107 bytes)");
+  EXPECT_EQ(Parse({"serve", "--fd", "2"}).error(),
+            "--fd: invalid value \"2\": expected a whole number from 3 to 1048576");
+  EXPECT_FALSE(Parse({"run", "--unix-stream", "/a", "--", "true"}).ok());
   EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--tap-fd", "5"}).ok());
   EXPECT_FALSE(Parse({"serve", "--tap", "tap0", "--netns", "/run/netns/box"}).ok());
   EXPECT_EQ(Parse({"serve", "--netns", ""}).error(),
