@@ -64,6 +64,10 @@ class Delegate final : public Netstack::Delegate {
   UdpVerdict OnUdp(const FlowTuple&, std::span<const uint8_t> p) override {
     return p.empty() ? UdpVerdict::kPortUnreachable : UdpVerdict::kHandled;
   }
+  // Answered when the identifier is odd: lwIP's echo reply path is exercised too.
+  IcmpVerdict OnIcmpEcho(const FlowTuple& e) override {
+    return (e.guest.port & 1) != 0 ? IcmpVerdict::kAnswer : IcmpVerdict::kDrop;
+  }
   bool hold = true;
   std::vector<uint64_t> held;
   std::vector<std::unique_ptr<GuestTcp>> conns;

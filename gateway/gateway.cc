@@ -176,8 +176,10 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
                            const policy::Decision& decision, std::string_view reason,
                            std::string_view detail) {
   AuditRecord rec("flow.decision");
-  rec.Flow({flow_id, tuple.transport == stack::Transport::kTcp ? "tcp" : "udp", tuple.guest,
-            tuple.dest});
+  const char* proto = tuple.transport == stack::Transport::kTcp   ? "tcp"
+                      : tuple.transport == stack::Transport::kUdp ? "udp"
+                                                                  : "icmpv4";
+  rec.Flow({flow_id, proto, tuple.guest, tuple.dest});
   JsonWriter& j = rec.json();
   j.Str("dir", "egress").Str("action", policy::ActionName(decision.action));
   auto group = policy::Classify(tuple.dest.ip, policy_->host());
@@ -310,6 +312,47 @@ void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
   if (sit != sessions_.end()) {
     sit->second->OnAcceptFailed();
   }
+}
+
+stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::FlowTuple& echo) {
+  // One ping sends an echo a second under one identifier: decide each, audit a (destination,
+  // identifier) pair once per minute, so a ping is one audit line, not one per packet.
+  TimePoint now = loop_->clock().Now();
+  auto seen = icmp_audited_.find(echo);
+  bool audit = seen == icmp_audited_.end() || now - seen->second >= std::chrono::minutes(1);
+  if (audit) {
+    if (icmp_audited_.size() >= kMaxIcmpAudited) {
+      std::erase_if(icmp_audited_,
+                    [&](const auto& e) { return now - e.second >= std::chrono::minutes(1); });
+    }
+    if (icmp_audited_.size() < kMaxIcmpAudited) {
+      icmp_audited_[echo] = now;
+    }
+  }
+  uint64_t flow_id = NextFlowId();
+  if (auto invalid = policy::CheckDestination(echo.dest.ip, policy::Protocol::kIcmpv4)) {
+    if (audit) {
+      RefuseInvalidDestination(flow_id, echo, policy::Protocol::kIcmpv4);
+    }
+    return stack::IcmpVerdict::kDrop;
+  }
+  policy::FlowQuery q;
+  q.direction = policy::Direction::kEgress;
+  q.protocol = policy::Protocol::kIcmpv4;
+  q.ip = echo.dest.ip;
+  policy::Decision decision = policy_->Evaluate(q, pins_.get());
+  std::string_view reason;
+  if (decision.action == policy::Action::kAllow && echo.dest.ip != options_.net.gateway_v4) {
+    // Relaying echoes to other hosts (unprivileged ICMP sockets) is not built yet.
+    decision.action = policy::Action::kDeny;
+    reason = "icmp_relay_not_supported";
+  }
+  if (audit) {
+    EmitDecision(flow_id, echo, decision, reason);
+    ++(decision.action == policy::Action::kAllow ? stats_.flows_allowed : stats_.flows_denied);
+  }
+  return decision.action == policy::Action::kAllow ? stack::IcmpVerdict::kAnswer
+                                                   : stack::IcmpVerdict::kDrop;
 }
 
 stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {

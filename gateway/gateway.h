@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -71,6 +72,7 @@ class Gateway final : public stack::Netstack::Delegate,
   void OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
   void OnTcpAcceptFailed(uint64_t syn_id) override;
   stack::UdpVerdict OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) override;
+  stack::IcmpVerdict OnIcmpEcho(const stack::FlowTuple& echo) override;
 
   // IoHandler for the frame device.
   void OnIo(uint32_t events) override;
@@ -123,6 +125,9 @@ class Gateway final : public stack::Netstack::Delegate,
   EventLoop* loop_;
   std::unique_ptr<stack::FrameDevice> device_;
   std::unique_ptr<DeviceWatch> device_watch_;
+  // When each (guest, identifier, destination) echo was last audited (OnIcmpEcho), bounded.
+  static constexpr size_t kMaxIcmpAudited = 1024;
+  std::map<stack::FlowTuple, TimePoint> icmp_audited_;
   std::shared_ptr<const policy::Evaluator> policy_;
   AuditLog* audit_;
   GatewayOptions options_;

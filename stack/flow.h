@@ -9,7 +9,8 @@
 
 namespace msb::stack {
 
-enum class Transport : uint8_t { kTcp, kUdp };
+// kIcmp: an ICMP echo; its "ports" are the echo identifier (guest) and 0 (dest).
+enum class Transport : uint8_t { kTcp, kUdp, kIcmp };
 
 struct FlowTuple {
   Transport transport = Transport::kTcp;

@@ -55,6 +55,9 @@ enum class SynOutcome : uint8_t {
 };
 enum class UdpVerdict : uint8_t { kHandled, kPortUnreachable, kDrop };
 
+// IcmpVerdict: kAnswer lets the stack answer an echo request to the gateway's own address.
+enum class IcmpVerdict : uint8_t { kAnswer, kDrop };
+
 // Counters for tests, the audit log and debugging.
 struct NetstackStats {
   uint64_t frames_in = 0;
@@ -65,9 +68,11 @@ struct NetstackStats {
   uint64_t spoofed = 0;         // source address not the guest's
   uint64_t syns_held = 0;
   uint64_t syn_retransmits_dropped = 0;
-  uint64_t gso_frames_in = 0;     // segments larger than the MTU handed over by an offloading guest
-  uint64_t gso_frames_out = 0;    // segments we handed to the guest's kernel to split
-  uint64_t pcb_list_resyncs = 0;  // the pcb index rebuilt its order from lwIP's (pcb_index.h)
+  uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
+  uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
+  uint64_t icmp_echo_answered = 0;  // echo requests to the gateway handed to lwIP to answer
+  uint64_t icmp_dropped = 0;        // other ICMP from the guest, and echoes not answered
+  uint64_t pcb_list_resyncs = 0;    // the pcb index rebuilt its order from lwIP's (pcb_index.h)
 };
 
 class Netstack {
@@ -83,6 +88,10 @@ class Netstack {
     virtual void OnTcpAcceptFailed(uint64_t syn_id) = 0;
     // OnUdp: one (reassembled) datagram from the guest.
     virtual UdpVerdict OnUdp(const FlowTuple& tuple, std::span<const uint8_t> payload) = 0;
+    // OnIcmpEcho: an ICMP echo request from the guest (Transport::kIcmp; guest.port is its
+    // identifier). Only echoes to the gateway's own address can be answered (kAnswer); others
+    // are dropped whatever the verdict (no relay yet), the delegate decides and audits.
+    virtual IcmpVerdict OnIcmpEcho(const FlowTuple& echo) = 0;
   };
 
   static Result<std::unique_ptr<Netstack>> Create(const NetstackConfig& config, FrameDevice* device,

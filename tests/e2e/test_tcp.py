@@ -210,6 +210,28 @@ class RefusalTest(unittest.TestCase):
         self.assertEqual(WORLD.canary_hits(), [])
 
 
+class PingTest(unittest.TestCase):
+    def test_ping_to_the_gateway_follows_policy_for_the_host_group(self):
+        # The default policy (public egress) does not include the host group: no answer.
+        r = WORLD.run(["ping", "-c", "1", "-W", "2", GATEWAY_IP])
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        [d] = [e for e in r.events("flow.decision") if e["proto"] == "icmpv4"]
+        self.assertEqual((d["dst"], d["action"], d["group"]), (GATEWAY_IP + ":0", "deny", "host"))
+        # Allowed for icmpv4: answered, payload intact; three echoes, one audit line.
+        r = WORLD.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", "-p", "6d7362", GATEWAY_IP],
+                      ["--net-rule", "allow@host:icmpv4"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("3 received", r.stdout)
+        decisions = [e for e in r.events("flow.decision") if e["proto"] == "icmpv4"]
+        self.assertEqual([(d["action"], d["rule_text"]) for d in decisions],
+                         [("allow", "allow@host:icmpv4")])
+        # Other hosts: echoes are not relayed yet, whatever the policy says (audited as such).
+        r = WORLD.run(["ping", "-c", "1", "-W", "2", SERVER], ["--net-rule", "allow@public:icmpv4"])
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        [d] = [e for e in r.events("flow.decision") if e["proto"] == "icmpv4"]
+        self.assertEqual((d["action"], d["reason"]), ("deny", "icmp_relay_not_supported"))
+
+
 class RunCommandTest(unittest.TestCase):
     def test_exit_status_stdin_and_sandbox_files(self):
         r = WORLD.run(["sh", "-c", "exit 42"])

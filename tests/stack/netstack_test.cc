@@ -104,12 +104,18 @@ class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
     udp.emplace_back(tuple, std::vector<uint8_t>(payload.begin(), payload.end()));
     return udp_verdict;
   }
+  IcmpVerdict OnIcmpEcho(const FlowTuple& echo) override {
+    echoes.push_back(echo);
+    return icmp_verdict;
+  }
   void OnGuestReadable() override { ++readable; }
   void OnGuestWritable() override { ++writable; }
   void OnGuestGone(bool reset) override { gone.push_back(reset); }
 
   SynVerdict verdict = SynVerdict::kHold;
   UdpVerdict udp_verdict = UdpVerdict::kHandled;
+  IcmpVerdict icmp_verdict = IcmpVerdict::kDrop;
+  std::vector<FlowTuple> echoes;
   std::vector<std::pair<uint64_t, FlowTuple>> syns;
   std::vector<std::unique_ptr<GuestTcp>> accepted;
   std::vector<uint64_t> failed;
@@ -551,7 +557,7 @@ TEST_F(NetstackTest, ManyConnectionsStayFoundWhileNewSynsSkipTheirLists) {
   EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows));  // one of them in TIME_WAIT
   EXPECT_TRUE(ns_->PcbIndexConsistent());
   Send(TcpFrame(Syn(kBase + 3, {kServer, 80}, 90000)));
-  ASSERT_EQ(rec_.syns.size(), static_cast<size_t>(kFlows + 2));  // + the refused one
+  ASSERT_EQ(rec_.syns.size(), static_cast<size_t>(kFlows + 2));    // + the refused one
   EXPECT_EQ(ns_->TcpPcbCount(), static_cast<size_t>(kFlows - 1));  // TIME_WAIT pcb aborted
   ASSERT_TRUE(ns_->ResolveSyn(rec_.syns.back().first, SynOutcome::kAccept));
   out = TakeOut();
@@ -650,10 +656,10 @@ std::vector<uint8_t> Discover(const std::array<uint8_t, 6>& chaddr) {
 
 TEST_F(NetstackTest, DhcpDiscoverFromAnUnconfiguredGuestIsOffered) {
   const std::array<uint8_t, 6> vm_mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-  std::vector<uint8_t> frame = UdpFrame({IpAddress::V4(0), 68}, {IpAddress::V4(0xffffffff), 67},
-                                        Discover(vm_mac));
+  std::vector<uint8_t> frame =
+      UdpFrame({IpAddress::V4(0), 68}, {IpAddress::V4(0xffffffff), 67}, Discover(vm_mac));
   std::fill_n(frame.begin(), 6, 0xff);  // Ethernet broadcast, as a client without an address sends
-  dev_.out.clear();  // lwIP's gratuitous ARP from start-up
+  dev_.out.clear();                     // lwIP's gratuitous ARP from start-up
   Send(frame);
   ASSERT_EQ(dev_.out.size(), 1u);
   const std::vector<uint8_t> raw = dev_.out[0];
@@ -666,13 +672,13 @@ TEST_F(NetstackTest, DhcpDiscoverFromAnUnconfiguredGuestIsOffered) {
   EXPECT_EQ(p.udp_src.port, 67);
   EXPECT_EQ(p.udp_dst.port, 68);
   ASSERT_GE(p.udp_payload.size(), 300u);
-  EXPECT_EQ(p.udp_payload[0], 2);                                         // BOOTREPLY
+  EXPECT_EQ(p.udp_payload[0], 2);  // BOOTREPLY
   EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 4, p.udp_payload.begin() + 8),
-            (std::vector<uint8_t>{0xde, 0xad, 0xbe, 0xef}));              // xid
+            (std::vector<uint8_t>{0xde, 0xad, 0xbe, 0xef}));  // xid
   EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 16, p.udp_payload.begin() + 20),
-            (std::vector<uint8_t>{172, 16, 0, 2}));                       // yiaddr
+            (std::vector<uint8_t>{172, 16, 0, 2}));  // yiaddr
   EXPECT_EQ(std::vector<uint8_t>(p.udp_payload.begin() + 240, p.udp_payload.begin() + 243),
-            (std::vector<uint8_t>{53, 1, 2}));                            // DHCPOFFER
+            (std::vector<uint8_t>{53, 1, 2}));  // DHCPOFFER
   ASSERT_NE(ns_->dhcp4_stats(), nullptr);
   EXPECT_EQ(ns_->dhcp4_stats()->offers, 1u);
   EXPECT_EQ(ns_->stats().spoofed, 0u);
@@ -687,6 +693,45 @@ TEST_F(NetstackTest, DhcpDiscoverFromAnUnconfiguredGuestIsOffered) {
   EXPECT_EQ(ns_->stats().spoofed, 1u);
   EXPECT_TRUE(dev_.out.empty());
   EXPECT_TRUE(rec_.udp.empty());
+}
+
+std::vector<uint8_t> EchoRequest(const IpAddress& dst, uint16_t id) {
+  std::vector<uint8_t> icmp = {
+      8,   0,   0,   0,  static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0, 1,
+      'p', 'i', 'n', 'g'};
+  uint16_t sum = msb::testing::InternetChecksum(icmp);
+  icmp[2] = static_cast<uint8_t>(sum >> 8);
+  icmp[3] = static_cast<uint8_t>(sum);
+  return msb::testing::EthernetFrame(kGatewayMac, kGuestMac, 0x0800,
+                                     msb::testing::Ipv4Packet(kGuest, dst, 1, icmp));
+}
+
+TEST_F(NetstackTest, EchoToTheGatewayIsAnsweredOnlyWhenAllowed) {
+  Send(EchoRequest(kGateway, 0x1234));  // the delegate says no
+  ASSERT_EQ(rec_.echoes.size(), 1u);
+  EXPECT_EQ(rec_.echoes[0].transport, Transport::kIcmp);
+  EXPECT_EQ(rec_.echoes[0].guest, (SocketAddress{kGuest, 0x1234}));
+  EXPECT_EQ(rec_.echoes[0].dest, (SocketAddress{kGateway, 0}));
+  EXPECT_TRUE(TakeOut().empty());
+  rec_.icmp_verdict = IcmpVerdict::kAnswer;
+  Send(EchoRequest(kGateway, 0x1234));
+  auto out = TakeOut();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].ip_protocol, 1);
+  EXPECT_EQ(out[0].icmp_type, 0);  // echo reply
+  EXPECT_EQ(out[0].ip_src, kGateway);
+  EXPECT_EQ(out[0].ip_dst, kGuest);
+  // Allowed or not, echoes to other hosts are not answered (no relay), nor are other ICMP types.
+  Send(EchoRequest(kServer, 7));
+  EXPECT_EQ(rec_.echoes.size(), 3u);
+  EXPECT_TRUE(TakeOut().empty());
+  std::vector<uint8_t> reply = EchoRequest(kGateway, 9);
+  reply[14 + 20] = 0;  // an echo reply from the guest
+  Send(reply);
+  EXPECT_EQ(rec_.echoes.size(), 3u);
+  EXPECT_TRUE(TakeOut().empty());
+  EXPECT_EQ(ns_->stats().icmp_echo_answered, 1u);
+  EXPECT_EQ(ns_->stats().icmp_dropped, 3u);
 }
 
 TEST_F(NetstackTest, SendUdpImpersonatesTheDestination) {
