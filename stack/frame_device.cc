@@ -4,6 +4,14 @@
 
 namespace msb::stack {
 
+size_t FramePartsSize(std::span<const std::span<const uint8_t>> parts) {
+  size_t size = 0;
+  for (std::span<const uint8_t> part : parts) {
+    size += part.size();
+  }
+  return size;
+}
+
 std::vector<uint8_t> JoinFrameParts(std::span<const std::span<const uint8_t>> parts) {
   std::vector<uint8_t> joined;
   for (std::span<const uint8_t> part : parts) {

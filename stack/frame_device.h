@@ -66,6 +66,8 @@ struct DeviceCounters {
 // JoinFrameParts copies a frame given in pieces into one buffer (for queues and one-buffer
 // system calls).
 std::vector<uint8_t> JoinFrameParts(std::span<const std::span<const uint8_t>> parts);
+// FramePartsSize is the length of a frame given in pieces.
+size_t FramePartsSize(std::span<const std::span<const uint8_t>> parts);
 
 class FrameDevice {
  public:

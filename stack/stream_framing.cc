@@ -21,10 +21,7 @@ std::array<uint8_t, kStreamHeaderSize> StreamFrameHeader(size_t frame_size) {
 }
 
 void AppendStreamFrame(std::span<const std::span<const uint8_t>> parts, std::vector<uint8_t>* out) {
-  size_t size = 0;
-  for (std::span<const uint8_t> part : parts) {
-    size += part.size();
-  }
+  size_t size = FramePartsSize(parts);
   std::array<uint8_t, kStreamHeaderSize> header = StreamFrameHeader(size);
   out->insert(out->end(), header.begin(), header.end());
   for (std::span<const uint8_t> part : parts) {

@@ -187,10 +187,7 @@ IoStatus UnixDgramDevice::WriteFrame(std::span<const uint8_t> frame) {
 
 IoStatus UnixDgramDevice::WriteFrameParts(std::span<const std::span<const uint8_t>> parts,
                                           const FrameOffload& /*offload*/) {
-  size_t size = 0;
-  for (std::span<const uint8_t> part : parts) {
-    size += part.size();
-  }
+  size_t size = FramePartsSize(parts);
   if (size > max_frame_) {
     ++counters_.dropped_oversize;
     return IoStatus::kOk;

@@ -237,10 +237,7 @@ IoStatus UnixStreamDevice::WriteFrame(std::span<const uint8_t> frame) {
 
 IoStatus UnixStreamDevice::WriteFrameParts(std::span<const std::span<const uint8_t>> parts,
                                            const FrameOffload& /*offload*/) {
-  size_t size = 0;
-  for (std::span<const uint8_t> part : parts) {
-    size += part.size();
-  }
+  size_t size = FramePartsSize(parts);
   if (size > decoder_.max_frame()) {
     ++counters_.dropped_oversize;  // the peer would have to drop the connection over it
     return IoStatus::kOk;

@@ -21,6 +21,14 @@ def setUpModule():
 
 
 class ServeTest(unittest.TestCase):
+    def wait_for_tap(self, gw, tap):
+        deadline = time.monotonic() + 10
+        # (/sys shows the machine's namespace here, not ours: ask ip.)
+        while subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode:
+            self.assertIsNone(gw.poll(), gw.stderr.read() if gw.poll() is not None else "")
+            self.assertLess(time.monotonic(), deadline, "TAP did not appear")
+            time.sleep(0.05)
+
     def test_serve_a_tap_until_sigterm(self):
         audit = WORLD.path("serve-audit.jsonl")
         tap = "msbtap%d" % (os.getpid() % 1000)
@@ -29,12 +37,7 @@ class ServeTest(unittest.TestCase):
                                "--dns-nameserver", DNS1], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 10
-            # (/sys shows the machine's namespace here, not ours: ask ip.)
-            while subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode:
-                self.assertIsNone(gw.poll(), gw.stderr.read() if gw.poll() is not None else "")
-                self.assertLess(time.monotonic(), deadline, "TAP did not appear")
-                time.sleep(0.05)
+            self.wait_for_tap(gw, tap)
             sh("ip", "netns", "add", guest)
             g = ["ip", "netns", "exec", guest]
             sh("ip", "link", "set", tap, "netns", guest)
@@ -82,11 +85,7 @@ class ServeTest(unittest.TestCase):
                                "--dns-nameserver", DNS1, "--dhcp-lease-s", "120"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 10
-            while subprocess.run(["ip", "link", "show", tap], capture_output=True).returncode:
-                self.assertIsNone(gw.poll(), gw.stderr.read() if gw.poll() is not None else "")
-                self.assertLess(time.monotonic(), deadline, "TAP did not appear")
-                time.sleep(0.05)
+            self.wait_for_tap(gw, tap)
             subprocess.run(["ip", "netns", "del", guest], capture_output=True)
             sh("ip", "netns", "add", guest)
             g = ["ip", "netns", "exec", guest]
