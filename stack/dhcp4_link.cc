@@ -24,30 +24,17 @@ void Put32(uint8_t* at, uint32_t v) {
   Put16(at + 2, static_cast<uint16_t>(v));
 }
 
-// Ones' complement sum of 16-bit big-endian words (the tail byte padded with zero).
-uint32_t SumWords(const uint8_t* data, size_t len, uint32_t sum) {
-  for (size_t i = 0; i + 1 < len; i += 2) {
-    sum += static_cast<uint32_t>((data[i] << 8) | data[i + 1]);
-  }
-  if (len % 2 != 0) {
-    sum += static_cast<uint32_t>(data[len - 1] << 8);
-  }
-  return sum;
-}
-
-uint16_t Fold(uint32_t sum) {
-  while ((sum >> 16) != 0) {
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
-}
-
-// ReplyFrame is Ethernet + IPv4 + UDP (67 -> 68) around `payload`, from the gateway.
-std::vector<uint8_t> ReplyFrame(const NetstackConfig& cfg, const Dhcp4Reply& reply) {
+// ReplyFrame is Ethernet + IPv4 + UDP (67 -> 68) around `payload`, from the gateway, in one
+// contiguous pbuf (lwIP's checksum routines take one); nullptr when out of memory.
+pbuf* ReplyFrame(const NetstackConfig& cfg, const Dhcp4Reply& reply) {
   const Dhcp4Destination& to = reply.destination;
   const MacAddress& dst_mac = to.kind == Dhcp4DestinationKind::kBroadcast ? kBroadcastMac : to.mac;
-  std::vector<uint8_t> f(kHeaders + reply.payload.size());
-  uint8_t* eth = f.data();
+  pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(kHeaders + reply.payload.size()), PBUF_RAM);
+  if (p == nullptr) {
+    return nullptr;
+  }
+  auto* eth = static_cast<uint8_t*>(p->payload);
+  std::memset(eth, 0, kHeaders);
   std::memcpy(eth, dst_mac.data(), 6);
   std::memcpy(eth + 6, cfg.gateway_mac.data(), 6);
   Put16(eth + 12, ETHTYPE_IP);
@@ -59,17 +46,24 @@ std::vector<uint8_t> ReplyFrame(const NetstackConfig& cfg, const Dhcp4Reply& rep
   ip[9] = IP_PROTO_UDP;
   Put32(ip + 12, cfg.gateway_v4.v4());
   Put32(ip + 16, to.ip.v4());
-  Put16(ip + 10, Fold(SumWords(ip, IP_HLEN, 0)));
+  u16_t ip_sum = inet_chksum(ip, IP_HLEN);  // in network order, as lwIP stores it
+  std::memcpy(ip + 10, &ip_sum, 2);
   uint8_t* udp = ip + IP_HLEN;
   uint16_t udp_len = static_cast<uint16_t>(UDP_HLEN + reply.payload.size());
   Put16(udp, kDhcp4ServerPort);
   Put16(udp + 2, to.port);
   Put16(udp + 4, udp_len);
   std::memcpy(udp + UDP_HLEN, reply.payload.data(), reply.payload.size());
-  uint32_t pseudo = SumWords(ip + 12, 8, 0) + IP_PROTO_UDP + udp_len;
-  uint16_t csum = Fold(SumWords(udp, udp_len, pseudo));
-  Put16(udp + 6, csum == 0 ? 0xffff : csum);  // 0 would mean "no checksum"
-  return f;
+  ip_addr_t src = ToLwip(cfg.gateway_v4);
+  ip_addr_t dst = ToLwip(to.ip);
+  pbuf_remove_header(p, SIZEOF_ETH_HDR + IP_HLEN);
+  u16_t udp_sum = ip_chksum_pseudo(p, IP_PROTO_UDP, udp_len, &src, &dst);
+  pbuf_add_header_force(p, SIZEOF_ETH_HDR + IP_HLEN);
+  if (udp_sum == 0) {
+    udp_sum = 0xffff;  // 0 would mean "no checksum"
+  }
+  std::memcpy(udp + 6, &udp_sum, 2);
+  return p;
 }
 
 }  // namespace
@@ -94,9 +88,13 @@ void HandleDhcp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   if (!reply) {
     return;
   }
-  std::vector<uint8_t> frame = ReplyFrame(ns->config(), *reply);
-  std::span<const uint8_t> part(frame);
+  pbuf* frame = ReplyFrame(ns->config(), *reply);
+  if (frame == nullptr) {
+    return;  // the client retransmits
+  }
+  std::span<const uint8_t> part(static_cast<const uint8_t*>(frame->payload), frame->len);
   ns->TransmitFrame({&part, 1}, FrameOffload{});
+  pbuf_free(frame);
 }
 
 }  // namespace msb::stack

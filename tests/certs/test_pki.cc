@@ -11,8 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 
 #include "certs/x509_build.h"
 #include "certs/x509_util.h"
@@ -41,27 +39,6 @@ void Check(const Status& st, const char* what) {
 
 int64_t Now() {
   return static_cast<int64_t>(std::time(nullptr));
-}
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl =
-      std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") + "/msb-certs-test-XXXXXX";
-  Check(mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::Write(const std::string& name, const std::string& contents) const {
-  std::string path = path_ + "/" + name;
-  std::ofstream out(path, std::ios::binary);
-  out << contents;
-  Check(static_cast<bool>(out), "write temp file");
-  return path;
 }
 
 TestCert MakeCert(const CertSpec& spec, const TestCert* issuer) {

@@ -9,23 +9,11 @@
 
 #include "certs/openssl_ptr.h"
 #include "certs/server_name.h"
+#include "tests/base/temp_dir.h"
 
 namespace msb::certs::testing {
 
-// TempDir is a fresh directory under $TMPDIR (or /tmp), removed recursively on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Write creates `name` in the directory with `contents` and returns its path.
-  std::string Write(const std::string& name, const std::string& contents) const;
-
- private:
-  std::string path_;
-};
+using msb::testing::TempDir;  // tests/base/temp_dir.h
 
 struct TestCert {
   UniquePtr<X509> cert;

@@ -1,4 +1,4 @@
-// Socket test helpers: temporary directories, connect/bind by path, bounded reads.
+// Socket test helpers: connect/bind by path, bounded reads.
 #include "tests/stack/socket_test_util.h"
 
 #include <poll.h>
@@ -6,9 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 
 namespace msb::testing {
 namespace {
@@ -24,21 +22,6 @@ bool FillAddress(const std::string& path, sockaddr_un* addr) {
 }
 
 }  // namespace
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/msb-XXXXXX";
-  if (mkdtemp(tmpl.data()) != nullptr) {
-    path_ = tmpl;
-  }
-}
-
-TempDir::~TempDir() {
-  if (!path_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-}
 
 bool WaitReadable(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};

@@ -1,26 +1,14 @@
-// Test helpers for the socket frame devices: a private temporary directory for socket paths, and
-// bounded waits on descriptors (a test that would hang fails instead).
+// Test helpers for the socket frame devices: bounded waits on descriptors (a test that would hang
+// fails instead), and sockets by path (in a TempDir, tests/base/temp_dir.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "tests/base/temp_dir.h"
+
 namespace msb::testing {
-
-// TempDir is a fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // WaitReadable: `fd` is readable (or at EOF/error) within `timeout_ms`.
 bool WaitReadable(int fd, int timeout_ms = 2000);
