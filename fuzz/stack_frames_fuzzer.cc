@@ -65,8 +65,10 @@ class Delegate final : public Netstack::Delegate {
     return p.empty() ? UdpVerdict::kPortUnreachable : UdpVerdict::kHandled;
   }
   // Answered when the identifier is odd: lwIP's echo reply path is exercised too.
-  IcmpVerdict OnIcmpEcho(const FlowTuple& e) override {
-    return (e.guest.port & 1) != 0 ? IcmpVerdict::kAnswer : IcmpVerdict::kDrop;
+  IcmpVerdict OnIcmpEcho(const IcmpEcho& e) override {
+    static constexpr IcmpVerdict kVerdicts[] = {IcmpVerdict::kAnswer, IcmpVerdict::kRelayed,
+                                                IcmpVerdict::kDrop};
+    return kVerdicts[e.flow.guest.port % 3];
   }
   bool hold = true;
   std::vector<uint64_t> held;

@@ -40,6 +40,13 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
     return ns.status();
   }
   gw->netstack_ = std::move(ns).value();
+  GuestDatagrams* to_guest = gw.get();
+  gw->udp_ = std::make_unique<UdpRelay>(loop, audit, to_guest, options.udp);
+  gw->icmp_ = std::make_unique<IcmpRelay>(loop, to_guest, IcmpRelayOptions{});
+  if (!gw->icmp_->available()) {
+    spdlog::warn("ICMP echo relay off: {}; pings to hosts other than the gateway go unanswered",
+                 gw->icmp_->unavailable_reason());
+  }
   gw->device_watch_ = std::make_unique<DeviceWatch>(loop, gw->device_.get(), gw.get());
   if (Status st = gw->device_watch_->Start(); !st.ok()) {
     return st;
@@ -77,6 +84,8 @@ Gateway::~Gateway() {
   }
   loop_->SetPollHook(nullptr);
   sessions_.clear();
+  udp_.reset();
+  icmp_.reset();
   dns_.reset();  // pending answers are dropped, never delivered to freed sessions
   netstack_.reset();
 }
@@ -90,6 +99,9 @@ void Gateway::Shutdown() {
   open_at_shutdown_.tcp_pcbs = netstack_ != nullptr ? netstack_->TcpPcbCount() : 0;
   for (auto& [id, session] : sessions_) {
     session->Abort(CloseReason::kShutdown);
+  }
+  if (udp_ != nullptr) {
+    udp_->CloseAll("shutdown");
   }
   if (device_watch_ != nullptr) {
     device_watch_->Stop();
@@ -314,21 +326,11 @@ void Gateway::OnTcpAcceptFailed(uint64_t syn_id) {
   }
 }
 
-stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::FlowTuple& echo) {
-  // One ping sends an echo a second under one identifier: decide each, audit a (destination,
-  // identifier) pair once per minute, so a ping is one audit line, not one per packet.
-  TimePoint now = loop_->clock().Now();
-  auto seen = icmp_audited_.find(echo);
-  bool audit = seen == icmp_audited_.end() || now - seen->second >= std::chrono::minutes(1);
-  if (audit) {
-    if (icmp_audited_.size() >= kMaxIcmpAudited) {
-      std::erase_if(icmp_audited_,
-                    [&](const auto& e) { return now - e.second >= std::chrono::minutes(1); });
-    }
-    if (icmp_audited_.size() < kMaxIcmpAudited) {
-      icmp_audited_[echo] = now;
-    }
-  }
+stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::IcmpEcho& req) {
+  // One ping sends an echo a second under one identifier: each is decided, a (destination,
+  // identifier) pair is audited once per minute, so a ping is one audit line, not one per packet.
+  const stack::FlowTuple& echo = req.flow;
+  bool audit = icmp_audits_.ShouldAudit(echo, loop_->clock().Now());
   uint64_t flow_id = NextFlowId();
   if (auto invalid = policy::CheckDestination(echo.dest.ip, policy::Protocol::kIcmpv4)) {
     if (audit) {
@@ -341,18 +343,24 @@ stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::FlowTuple& echo) {
   q.protocol = policy::Protocol::kIcmpv4;
   q.ip = echo.dest.ip;
   policy::Decision decision = policy_->Evaluate(q, pins_.get());
+  bool allowed = decision.action == policy::Action::kAllow;
+  bool to_gateway = echo.dest.ip == options_.net.gateway_v4;
   std::string_view reason;
-  if (decision.action == policy::Action::kAllow && echo.dest.ip != options_.net.gateway_v4) {
-    // Relaying echoes to other hosts (unprivileged ICMP sockets) is not built yet.
-    decision.action = policy::Action::kDeny;
-    reason = "icmp_relay_not_supported";
+  if (allowed && !to_gateway && !icmp_->available()) {
+    decision.action = policy::Action::kDeny;  // allowed, but this host cannot send it
+    reason = "icmp_relay_unavailable";
   }
   if (audit) {
     EmitDecision(flow_id, echo, decision, reason);
     ++(decision.action == policy::Action::kAllow ? stats_.flows_allowed : stats_.flows_denied);
   }
-  return decision.action == policy::Action::kAllow ? stack::IcmpVerdict::kAnswer
-                                                   : stack::IcmpVerdict::kDrop;
+  if (decision.action != policy::Action::kAllow) {
+    return stack::IcmpVerdict::kDrop;
+  }
+  if (to_gateway) {
+    return stack::IcmpVerdict::kAnswer;
+  }
+  return icmp_->Send(req) ? stack::IcmpVerdict::kRelayed : stack::IcmpVerdict::kDrop;
 }
 
 stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {
@@ -381,21 +389,79 @@ stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const 
   if (intercept != nullptr && intercept->options().block_quic &&
       intercept->IsInterceptedPort(port)) {
     // QUIC would carry HTTPS past the interception: dropped silently, clients fall back to TCP.
-    EmitDecision(NextFlowId(), tuple, decision, "quic_blocked");
+    if (udp_denials_.ShouldAudit(tuple, loop_->clock().Now())) {
+      EmitDecision(NextFlowId(), tuple, decision, "quic_blocked");
+    }
     ++stats_.flows_denied;
     return stack::UdpVerdict::kDrop;
   }
   if (port == 853 || port == 5353 || port == 5355 || port == 137) {
     // DNS over QUIC, mDNS, LLMNR and NetBIOS name service would bypass the gateway's resolver:
     // refuse them at once so stubs fall back to plain DNS, which the gateway sees.
-    EmitDecision(NextFlowId(), tuple, decision, "alternative_dns_refused");
-  } else {
-    // UDP relaying is not implemented yet: refused with ICMP port unreachable so the guest's
-    // socket fails fast, and audited as a gateway-level denial.
-    EmitDecision(NextFlowId(), tuple, decision, "udp_not_supported");
+    if (udp_denials_.ShouldAudit(tuple, loop_->clock().Now())) {
+      EmitDecision(NextFlowId(), tuple, decision, "alternative_dns_refused");
+    }
+    ++stats_.flows_denied;
+    return stack::UdpVerdict::kPortUnreachable;
   }
-  ++stats_.flows_denied;
-  return stack::UdpVerdict::kPortUnreachable;
+  return RelayUdp(tuple, payload);
+}
+
+stack::UdpVerdict Gateway::RelayUdp(const stack::FlowTuple& tuple,
+                                    std::span<const uint8_t> payload) {
+  // Policy judges every datagram (a pin can expire, the name's rule then no longer matches), but
+  // a flow is audited when it opens and when it ends; denials once a minute per flow.
+  policy::FlowQuery q;
+  q.direction = policy::Direction::kEgress;
+  q.protocol = policy::Protocol::kUdp;
+  q.ip = tuple.dest.ip;
+  q.port = tuple.dest.port;
+  policy::Decision decision = policy_->Evaluate(q, pins_.get());
+  if (decision.action != policy::Action::kAllow || shutting_down_) {
+    udp_->Close(tuple, "policy");
+    if (udp_denials_.ShouldAudit(tuple, loop_->clock().Now())) {
+      decision.action = policy::Action::kDeny;
+      EmitDecision(NextFlowId(), tuple, decision, shutting_down_ ? "shutdown" : "");
+    }
+    ++stats_.flows_denied;
+    // Refused like a closed port, so the guest's socket fails at once (as a denied TCP flow
+    // gets RST) instead of waiting for an answer that never comes.
+    return stack::UdpVerdict::kPortUnreachable;
+  }
+  if (!udp_->Has(tuple)) {
+    uint64_t flow_id = NextFlowId();
+    EmitDecision(flow_id, tuple, decision, {});
+    ++stats_.flows_allowed;
+    if (Status st = udp_->Open(flow_id, tuple, UpstreamAddressFor(tuple.dest)); !st.ok()) {
+      AuditRecord rec =
+          FlowCloseRecord({flow_id, "udp", tuple.guest, tuple.dest}, "upstream_error", 0, 0, 0);
+      rec.json().Str("detail", st.message());
+      audit_->Emit(std::move(rec));
+      return stack::UdpVerdict::kDrop;
+    }
+  }
+  udp_->Send(tuple, payload);
+  return stack::UdpVerdict::kHandled;
+}
+
+void Gateway::SendUdp(const SocketAddress& from, const SocketAddress& to,
+                      std::span<const uint8_t> payload) {
+  if (netstack_ != nullptr) {
+    netstack_->SendUdp(from, to, payload);
+  }
+}
+
+void Gateway::SendUdpPortUnreachable(const stack::FlowTuple& udp, size_t payload_len) {
+  if (netstack_ != nullptr) {
+    netstack_->SendUdpPortUnreachable(udp, payload_len);
+  }
+}
+
+void Gateway::SendEchoReply(const IpAddress& from, const IpAddress& to, uint16_t identifier,
+                            uint16_t sequence, std::span<const uint8_t> data) {
+  if (netstack_ != nullptr) {
+    netstack_->SendIcmpEchoReply(from, to, identifier, sequence, data);
+  }
 }
 
 SessionContext Gateway::MakeSessionContext() {

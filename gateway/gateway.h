@@ -16,10 +16,14 @@
 
 #include "base/clock.h"
 #include "gateway/core/audit_log.h"
+#include "gateway/core/audit_throttle.h"
 #include "gateway/core/event_loop.h"
 #include "gateway/core/guest_session.h"
 #include "gateway/core/session_context.h"
 #include "gateway/core/upstream_connector.h"
+#include "gateway/datagram/guest_datagrams.h"
+#include "gateway/datagram/icmp_relay.h"
+#include "gateway/datagram/udp_relay.h"
 #include "gateway/device_watch.h"
 #include "gateway/dns/forwarder.h"
 #include "policy/evaluator.h"
@@ -34,6 +38,7 @@ struct GatewayOptions {
   DnsOptions dns;
   size_t max_connections = 256;  // microsandbox's default: one guest cannot take them all
   SessionOptions session;
+  UdpRelayOptions udp;
   // intercept: TLS interception's process-wide state (owned by the caller, outliving the
   // gateway); null when interception is off.
   tls::InterceptContext* intercept = nullptr;
@@ -50,7 +55,8 @@ struct GatewayStats {
 class Gateway final : public stack::Netstack::Delegate,
                       public IoHandler,
                       private SessionOwner,
-                      private SynResolver {
+                      private SynResolver,
+                      private GuestDatagrams {
  public:
   static Result<std::unique_ptr<Gateway>> Create(EventLoop* loop,
                                                  std::unique_ptr<stack::FrameDevice> device,
@@ -72,7 +78,7 @@ class Gateway final : public stack::Netstack::Delegate,
   void OnTcpAccepted(std::unique_ptr<stack::GuestTcp> conn) override;
   void OnTcpAcceptFailed(uint64_t syn_id) override;
   stack::UdpVerdict OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) override;
-  stack::IcmpVerdict OnIcmpEcho(const stack::FlowTuple& echo) override;
+  stack::IcmpVerdict OnIcmpEcho(const stack::IcmpEcho& echo) override;
 
   // IoHandler for the frame device.
   void OnIo(uint32_t events) override;
@@ -90,6 +96,9 @@ class Gateway final : public stack::Netstack::Delegate,
   stack::DeviceCounters device_counters() const { return device_->counters(); }
   // link_dhcp4_stats: the guest link's DHCP server counters (nullptr with --no-dhcp).
   const stack::Dhcp4ServerStats* link_dhcp4_stats() const { return netstack_->dhcp4_stats(); }
+  // The datagram relays: UDP flows to the outside, pings to other hosts.
+  const UdpRelay& udp_relay() const { return *udp_; }
+  const IcmpRelay& icmp_relay() const { return *icmp_; }
   // What was still open when Shutdown() began (before it aborted it): the guest flows the
   // gateway tracked and lwIP's TCP connections. A leak shows as pcbs without flows.
   struct OpenAtShutdown {
@@ -116,6 +125,14 @@ class Gateway final : public stack::Netstack::Delegate,
   void ReleaseSession(uint64_t flow_id) override;  // destroyed at the end of this iteration
   bool ResolveSyn(uint64_t syn_id, stack::SynOutcome outcome) override;
   SessionContext MakeSessionContext();
+  // GuestDatagrams, for the relays: through the Netstack.
+  void SendUdp(const SocketAddress& from, const SocketAddress& to,
+               std::span<const uint8_t> payload) override;
+  void SendUdpPortUnreachable(const stack::FlowTuple& udp, size_t payload_len) override;
+  void SendEchoReply(const IpAddress& from, const IpAddress& to, uint16_t identifier,
+                     uint16_t sequence, std::span<const uint8_t> data) override;
+  // RelayUdp: policy for one datagram outside DNS and the gateway's own refusals, then the relay.
+  stack::UdpVerdict RelayUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload);
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
@@ -125,9 +142,11 @@ class Gateway final : public stack::Netstack::Delegate,
   EventLoop* loop_;
   std::unique_ptr<stack::FrameDevice> device_;
   std::unique_ptr<DeviceWatch> device_watch_;
-  // When each (guest, identifier, destination) echo was last audited (OnIcmpEcho), bounded.
-  static constexpr size_t kMaxIcmpAudited = 1024;
-  std::map<stack::FlowTuple, TimePoint> icmp_audited_;
+  // Pings and denied UDP repeat: each flow is audited once a minute (OnIcmpEcho, RelayUdp).
+  AuditThrottle icmp_audits_{std::chrono::minutes(1), 1024};
+  AuditThrottle udp_denials_{std::chrono::minutes(1), 1024};
+  std::unique_ptr<UdpRelay> udp_;
+  std::unique_ptr<IcmpRelay> icmp_;
   std::shared_ptr<const policy::Evaluator> policy_;
   AuditLog* audit_;
   GatewayOptions options_;

@@ -378,6 +378,23 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
   if (gw.link_dhcp4_stats() != nullptr) {
     link.Raw("dhcp", dhcp.Finish());
   }
+  const UdpRelayStats& u = gw.udp_relay().stats();
+  link.Raw("udp", JsonWriter()
+                      .Uint("flows", u.flows_opened)
+                      .Uint("evicted", u.flows_evicted)
+                      .Uint("datagrams_up", u.datagrams_up)
+                      .Uint("datagrams_down", u.datagrams_down)
+                      .Uint("dropped_up", u.dropped_up)
+                      .Uint("port_unreachable", u.port_unreachable)
+                      .Finish());
+  const IcmpRelayStats& i = gw.icmp_relay().stats();
+  link.Raw("icmp", JsonWriter()
+                       .Uint("answered", st.icmp_echo_answered)
+                       .Uint("relayed", i.requests)
+                       .Uint("replies", i.replies)
+                       .Uint("relay_dropped", i.dropped)
+                       .Uint("dropped", st.icmp_dropped)
+                       .Finish());
   return link.Finish();
 }
 

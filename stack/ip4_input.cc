@@ -1,9 +1,9 @@
 // ip4_input.cc: the IPv4 input hook. lwIP calls it for every IPv4 packet before its own "is this
 // for one of my addresses" check. Unicast TCP and UDP from the guest, to ANY destination, are
 // validated here (lengths, header checksum, source address, reassembly) and handed to the TCP
-// acceptor or the gateway's UDP handler; DHCP to the gateway goes to its DHCP server
-// (dhcp4_link.cc); ARP, multicast and ICMP to the gateway take lwIP's normal path. Anything
-// malformed is dropped and counted, never passed on.
+// acceptor or the gateway's UDP handler; ICMP goes to icmp4_link.cc, DHCP to the gateway to its
+// DHCP server (dhcp4_link.cc); ARP and multicast take lwIP's normal path. Anything malformed is
+// dropped and counted, never passed on.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -118,30 +118,6 @@ void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
   pbuf_free(p);
 }
 
-// HandleIcmp: an echo request the delegate allows, to the gateway's own address, takes lwIP's
-// normal path (icmp_input checks it and answers); everything else from the guest is dropped.
-// Fragmented echoes are dropped too: their identifier is in the first fragment only, and pings
-// that large are not worth a reassembly buffer. Returns the hook's result.
-int HandleIcmp(Netstack* ns, pbuf* p, const Ip4Packet& pkt, bool fragment) {
-  uint8_t hdr[8];
-  if (fragment || pkt.total_len - pkt.header_len < 8 ||
-      pbuf_copy_partial(p, hdr, 8, pkt.header_len) != 8 || hdr[0] != ICMP_ECHO || hdr[1] != 0) {
-    ++ns->mutable_stats().icmp_dropped;
-    pbuf_free(p);
-    return 1;
-  }
-  uint16_t id = static_cast<uint16_t>((hdr[4] << 8) | hdr[5]);
-  FlowTuple echo{Transport::kIcmp, {pkt.src, id}, {pkt.dst, 0}};
-  if (ns->delegate()->OnIcmpEcho(echo) == IcmpVerdict::kAnswer &&
-      pkt.dst == ns->config().gateway_v4) {
-    ++ns->mutable_stats().icmp_echo_answered;
-    return 0;
-  }
-  ++ns->mutable_stats().icmp_dropped;
-  pbuf_free(p);
-  return 1;
-}
-
 // IsForDhcp4Server: a datagram to the DHCP server port from the guest (0.0.0.0 before it has an
 // address), sent broadcast or to the gateway. Peeks at the UDP ports only; HandleDhcp4 validates.
 bool IsForDhcp4Server(pbuf* p, const Ip4Packet& pkt, const NetstackConfig& cfg) {
@@ -189,9 +165,6 @@ int HandleIp4(pbuf* p, netif* inp) {
   }
   const auto* h = static_cast<const ip_hdr*>(p->payload);
   bool fragment = (IPH_OFFSET(h) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0;
-  if (pkt.protocol == IP_PROTO_ICMP) {
-    return HandleIcmp(ns, p, pkt, fragment);
-  }
   if (const FrameOffload& off = ns->rx_offload(); !off.empty()) {
     // Offload claims hold for whole, unfragmented packets in one buffer only.
     RxChecksum c = fragment || p->next != nullptr
@@ -218,6 +191,8 @@ int HandleIp4(pbuf* p, netif* inp) {
   }
   if (pkt.protocol == IP_PROTO_UDP) {
     HandleUdp(ns, p, pkt);
+  } else if (pkt.protocol == IP_PROTO_ICMP) {
+    HandleIcmp4(ns, p, pkt);
   } else {
     ns->lwip()->acceptor->OnSegment(p, inp, pkt);
   }

@@ -67,6 +67,10 @@ bool ParseUdp(pbuf* p, const Ip4Packet& pkt, UdpHeader* out);
 // HandleDhcp4 answers one datagram for the gateway's DHCP server (dhcp4_link.cc). Consumes `p`.
 void HandleDhcp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt);
 
+// HandleIcmp4 takes one whole ICMP datagram from the guest (icmp4_link.cc). Consumes `p`;
+// returns the IPv4 input hook's result.
+int HandleIcmp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt);
+
 // DeliverToTcpInput sets lwIP's per-packet globals as ip4_input would, strips the IP header and
 // runs tcp_input(). Consumes `p`.
 void DeliverToTcpInput(pbuf* p, netif* inp, const Ip4Packet& pkt);

@@ -55,8 +55,18 @@ enum class SynOutcome : uint8_t {
 };
 enum class UdpVerdict : uint8_t { kHandled, kPortUnreachable, kDrop };
 
-// IcmpVerdict: kAnswer lets the stack answer an echo request to the gateway's own address.
-enum class IcmpVerdict : uint8_t { kAnswer, kDrop };
+// IcmpEcho: an ICMP echo request from the guest. flow.transport is kIcmp, flow.guest.port the
+// echo's identifier, flow.dest.port 0; `data` (what follows the 8-byte header) is valid only
+// during the call.
+struct IcmpEcho {
+  FlowTuple flow;
+  uint16_t sequence = 0;
+  std::span<const uint8_t> data;
+};
+// IcmpVerdict: kAnswer lets the stack answer an echo to the gateway's own address (for any other
+// address it is a drop); kRelayed says the delegate took the echo (it answers later, through
+// SendIcmpEchoReply, or never); kDrop discards it.
+enum class IcmpVerdict : uint8_t { kAnswer, kRelayed, kDrop };
 
 // Counters for tests, the audit log and debugging.
 struct NetstackStats {
@@ -70,7 +80,8 @@ struct NetstackStats {
   uint64_t syn_retransmits_dropped = 0;
   uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
   uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
-  uint64_t icmp_echo_answered = 0;  // echo requests to the gateway handed to lwIP to answer
+  uint64_t icmp_echo_answered = 0;  // echo requests to the gateway the stack answered
+  uint64_t icmp_echo_relayed = 0;   // echo requests the delegate relays
   uint64_t icmp_dropped = 0;        // other ICMP from the guest, and echoes not answered
   uint64_t pcb_list_resyncs = 0;    // the pcb index rebuilt its order from lwIP's (pcb_index.h)
 };
@@ -88,10 +99,8 @@ class Netstack {
     virtual void OnTcpAcceptFailed(uint64_t syn_id) = 0;
     // OnUdp: one (reassembled) datagram from the guest.
     virtual UdpVerdict OnUdp(const FlowTuple& tuple, std::span<const uint8_t> payload) = 0;
-    // OnIcmpEcho: an ICMP echo request from the guest (Transport::kIcmp; guest.port is its
-    // identifier). Only echoes to the gateway's own address can be answered (kAnswer); others
-    // are dropped whatever the verdict (no relay yet), the delegate decides and audits.
-    virtual IcmpVerdict OnIcmpEcho(const FlowTuple& echo) = 0;
+    // OnIcmpEcho: an ICMP echo request from the guest (fragments reassembled, checksum checked).
+    virtual IcmpVerdict OnIcmpEcho(const IcmpEcho& echo) = 0;
   };
 
   static Result<std::unique_ptr<Netstack>> Create(const NetstackConfig& config, FrameDevice* device,
@@ -122,6 +131,14 @@ class Netstack {
   // exceeds the MTU).
   void SendUdp(const SocketAddress& from, const SocketAddress& to,
                std::span<const uint8_t> payload);
+
+  // SendIcmpEchoReply sends an echo reply to the guest that appears to come from `from`.
+  void SendIcmpEchoReply(const IpAddress& from, const IpAddress& to, uint16_t identifier,
+                         uint16_t sequence, std::span<const uint8_t> data);
+  // SendUdpPortUnreachable tells the guest that the destination of its UDP flow `udp` has no
+  // listener (ICMP port unreachable from udp.dest quoting a datagram of `payload_len` bytes), so
+  // its socket fails with ECONNREFUSED.
+  void SendUdpPortUnreachable(const FlowTuple& udp, size_t payload_len);
 
   // TcpPcbCount counts lwIP's TCP connections (active and TIME_WAIT, not the listener): what a
   // leak check compares against the sessions the gateway believes are open.

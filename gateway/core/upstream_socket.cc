@@ -6,27 +6,62 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
+#include "base/errno_message.h"
+
 namespace msb::gateway {
 
-ConnectStart ConnectTcp(const SocketAddress& to) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (to.ip.is_v4()) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+socklen_t ToSockaddr(const SocketAddress& addr, sockaddr_storage* out) {
+  *out = sockaddr_storage{};
+  if (addr.ip.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(out);
     sin->sin_family = AF_INET;
-    sin->sin_port = htons(to.port);
-    std::memcpy(&sin->sin_addr, to.ip.bytes().data(), 4);
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(to.port);
-    std::memcpy(&sin6->sin6_addr, to.ip.bytes().data(), 16);
-    len = sizeof(sockaddr_in6);
+    sin->sin_port = htons(addr.port);
+    std::memcpy(&sin->sin_addr, addr.ip.bytes().data(), 4);
+    return sizeof(sockaddr_in);
   }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(addr.port);
+  std::memcpy(&sin6->sin6_addr, addr.ip.bytes().data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+std::optional<SocketAddress> FromSockaddr(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    return SocketAddress{IpAddress::V4(ntohl(sin->sin_addr.s_addr)), ntohs(sin->sin_port)};
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    std::array<uint8_t, 16> b;
+    std::memcpy(b.data(), &sin6->sin6_addr, 16);
+    return SocketAddress{IpAddress::V6(b), ntohs(sin6->sin6_port)};
+  }
+  return std::nullopt;
+}
+
+Result<int> ConnectDatagram(const SocketAddress& to, int protocol) {
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(to, &ss);
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) {
+    return Status::Error(ErrnoMessage("socket"));
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    Status st = Status::Error(ErrnoMessage("connect"));
+    close(fd);
+    return st;
+  }
+  return fd;
+}
+
+ConnectStart ConnectTcp(const SocketAddress& to) {
+  sockaddr_storage ss;
+  socklen_t len = ToSockaddr(to, &ss);
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) {
     return {-1, false, errno};

@@ -15,6 +15,11 @@ half-close, a reset. It prints one result line; the test asserts on it.
                                        for a line on stdin, closes them all, prints "closed N"
   udp HOST PORT HEX                 -> sends one datagram, prints the reply in hex, or the
                                        errno name (ECONNREFUSED when ICMP port unreachable came)
+  udpecho HOST PORT SIZE,...        -> one datagram of each SIZE (random bytes) to an echo
+                                       service; "ok SIZE" per size when the echo is byte-exact,
+                                       else "bad SIZE", "TIMEOUT SIZE" or the errno name
+  udpmany HOST PORT N               -> N sockets (N flows) at once, one datagram each to an echo
+                                       service; "ok N" when every one came back
   tcpdns HOST PORT N1,N2,...        -> writes A queries for every name in ONE send on one TCP
                                        connection (pipelined), half-closes, and prints the
                                        first address of each answer in query order
@@ -288,6 +293,35 @@ def main():
             print("TIMEOUT")
         except OSError as e:
             print(errno.errorcode.get(e.errno, str(e.errno)))
+    elif cmd == "udpecho":
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.connect((host, port))
+        for size in (int(x) for x in sys.argv[4].split(",")):
+            data = random.Random(size).randbytes(size)
+            try:
+                s.send(data)
+                print(("ok %d" if s.recv(65535) == data else "bad %d") % size, flush=True)
+            except socket.timeout:
+                print("TIMEOUT %d" % size, flush=True)
+            except OSError as e:
+                print(errno.errorcode.get(e.errno, str(e.errno)), flush=True)
+    elif cmd == "udpmany":
+        n = int(sys.argv[4])
+        socks = []
+        for i in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(5)
+            s.connect((host, port))
+            s.send(b"flow %d" % i)
+            socks.append(s)
+        good = 0
+        for i, s in enumerate(socks):
+            try:
+                good += s.recv(100) == b"flow %d" % i
+            except OSError:
+                pass
+        print("ok %d" % good if good == n else "only %d of %d" % (good, n))
     elif cmd == "tcpdns":
         names = sys.argv[4].split(",")
         wire = b""

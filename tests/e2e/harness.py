@@ -206,8 +206,10 @@ class World:
         self.conn_log = os.path.join(self.tmp, "connections.jsonl")
         ready = os.path.join(self.tmp, "servers.ready")
         with open(os.path.join(self.tmp, "servers.log"), "w") as log:
+            # UDP echo services (port 7) on the servers and the canaries.
             p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "servers.py"), self.conn_log,
-                                      ready], stdout=log, stderr=subprocess.STDOUT)
+                                      ready, SERVER, SERVER2] + CANARIES,
+                                 stdout=log, stderr=subprocess.STDOUT)
         self._pids.append(p)
         self._wait_for_port(SERVER, 80, ready)
         self._start_dns(n)

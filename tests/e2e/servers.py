@@ -211,6 +211,23 @@ def echo_forever(port):
                 c.close()
 
 
+def udp_echo_forever(conn_log, addr, port):
+    """Echoes every UDP datagram to its sender (any size up to the 64 KiB limit). Bound to one
+    address, so replies come from the address the client sent to (as a connected client, and the
+    gateway's relay, require); a wildcard socket would answer from the route's address."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    while True:
+        data, peer = s.recvfrom(65535)
+        with _log_lock, open(conn_log, "a") as f:
+            f.write(json.dumps({"local": addr, "port": port, "peer": peer[0], "proto": "udp"}) +
+                    "\n")
+        try:
+            s.sendto(data, peer)
+        except OSError:
+            pass
+
+
 def main():
     conn_log = sys.argv[1]
     ready_file = sys.argv[2]
@@ -225,6 +242,8 @@ def main():
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     threading.Thread(target=echo_forever, args=(9,), daemon=True).start()
+    for addr in sys.argv[3:]:
+        threading.Thread(target=udp_echo_forever, args=(conn_log, addr, 7), daemon=True).start()
     with open(ready_file, "w") as f:
         f.write(str(os.getpid()))
     threading.Event().wait()

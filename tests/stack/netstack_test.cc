@@ -104,8 +104,10 @@ class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
     udp.emplace_back(tuple, std::vector<uint8_t>(payload.begin(), payload.end()));
     return udp_verdict;
   }
-  IcmpVerdict OnIcmpEcho(const FlowTuple& echo) override {
-    echoes.push_back(echo);
+  IcmpVerdict OnIcmpEcho(const IcmpEcho& echo) override {
+    echoes.push_back(echo.flow);
+    echo_sequences.push_back(echo.sequence);
+    echo_data.emplace_back(echo.data.begin(), echo.data.end());
     return icmp_verdict;
   }
   void OnGuestReadable() override { ++readable; }
@@ -116,6 +118,8 @@ class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
   UdpVerdict udp_verdict = UdpVerdict::kHandled;
   IcmpVerdict icmp_verdict = IcmpVerdict::kDrop;
   std::vector<FlowTuple> echoes;
+  std::vector<uint16_t> echo_sequences;
+  std::vector<std::vector<uint8_t>> echo_data;
   std::vector<std::pair<uint64_t, FlowTuple>> syns;
   std::vector<std::unique_ptr<GuestTcp>> accepted;
   std::vector<uint64_t> failed;
@@ -695,43 +699,133 @@ TEST_F(NetstackTest, DhcpDiscoverFromAnUnconfiguredGuestIsOffered) {
   EXPECT_TRUE(rec_.udp.empty());
 }
 
-std::vector<uint8_t> EchoRequest(const IpAddress& dst, uint16_t id) {
-  std::vector<uint8_t> icmp = {
-      8,   0,   0,   0,  static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 0, 1,
-      'p', 'i', 'n', 'g'};
+std::vector<uint8_t> EchoMessage(uint16_t id, uint16_t seq, std::span<const uint8_t> data) {
+  std::vector<uint8_t> icmp(8 + data.size());
+  icmp[0] = 8;
+  icmp[4] = static_cast<uint8_t>(id >> 8);
+  icmp[5] = static_cast<uint8_t>(id);
+  icmp[6] = static_cast<uint8_t>(seq >> 8);
+  icmp[7] = static_cast<uint8_t>(seq);
+  std::copy(data.begin(), data.end(), icmp.begin() + 8);
   uint16_t sum = msb::testing::InternetChecksum(icmp);
   icmp[2] = static_cast<uint8_t>(sum >> 8);
   icmp[3] = static_cast<uint8_t>(sum);
-  return msb::testing::EthernetFrame(kGatewayMac, kGuestMac, 0x0800,
-                                     msb::testing::Ipv4Packet(kGuest, dst, 1, icmp));
+  return icmp;
+}
+
+std::vector<uint8_t> EchoRequest(const IpAddress& dst, uint16_t id, uint16_t seq = 1) {
+  const uint8_t ping[] = {'p', 'i', 'n', 'g'};
+  return msb::testing::EthernetFrame(
+      kGatewayMac, kGuestMac, 0x0800,
+      msb::testing::Ipv4Packet(kGuest, dst, 1, EchoMessage(id, seq, ping)));
+}
+
+// IcmpIdSeq reads an ICMP message's identifier and sequence from a frame the stack sent.
+std::pair<uint16_t, uint16_t> IcmpIdSeq(const std::vector<uint8_t>& frame) {
+  const uint8_t* m = frame.data() + 14 + 20;
+  return {static_cast<uint16_t>((m[4] << 8) | m[5]), static_cast<uint16_t>((m[6] << 8) | m[7])};
 }
 
 TEST_F(NetstackTest, EchoToTheGatewayIsAnsweredOnlyWhenAllowed) {
-  Send(EchoRequest(kGateway, 0x1234));  // the delegate says no
+  Send(EchoRequest(kGateway, 0x1234, 7));  // the delegate says no
   ASSERT_EQ(rec_.echoes.size(), 1u);
   EXPECT_EQ(rec_.echoes[0].transport, Transport::kIcmp);
   EXPECT_EQ(rec_.echoes[0].guest, (SocketAddress{kGuest, 0x1234}));
   EXPECT_EQ(rec_.echoes[0].dest, (SocketAddress{kGateway, 0}));
+  EXPECT_EQ(rec_.echo_sequences[0], 7);
+  EXPECT_EQ(rec_.echo_data[0], (std::vector<uint8_t>{'p', 'i', 'n', 'g'}));
   EXPECT_TRUE(TakeOut().empty());
   rec_.icmp_verdict = IcmpVerdict::kAnswer;
-  Send(EchoRequest(kGateway, 0x1234));
+  Send(EchoRequest(kGateway, 0x1234, 8));
+  ASSERT_EQ(dev_.out.size(), 1u);
+  EXPECT_EQ(IcmpIdSeq(dev_.out[0]), (std::pair<uint16_t, uint16_t>{0x1234, 8}));
   auto out = TakeOut();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].ip_protocol, 1);
   EXPECT_EQ(out[0].icmp_type, 0);  // echo reply
+  EXPECT_TRUE(out[0].checksums_ok);
   EXPECT_EQ(out[0].ip_src, kGateway);
   EXPECT_EQ(out[0].ip_dst, kGuest);
-  // Allowed or not, echoes to other hosts are not answered (no relay), nor are other ICMP types.
+  EXPECT_EQ(out[0].icmp_quote, (std::vector<uint8_t>{'p', 'i', 'n', 'g'}));
+  // kAnswer for another host is not an answer: only a relay (kRelayed) can answer those.
   Send(EchoRequest(kServer, 7));
   EXPECT_EQ(rec_.echoes.size(), 3u);
   EXPECT_TRUE(TakeOut().empty());
+  // Not an echo request, or a corrupt one: never reaches the delegate.
   std::vector<uint8_t> reply = EchoRequest(kGateway, 9);
   reply[14 + 20] = 0;  // an echo reply from the guest
   Send(reply);
+  std::vector<uint8_t> corrupt = EchoRequest(kGateway, 9);
+  corrupt.back() ^= 1;  // the ICMP checksum no longer holds
+  Send(corrupt);
   EXPECT_EQ(rec_.echoes.size(), 3u);
   EXPECT_TRUE(TakeOut().empty());
   EXPECT_EQ(ns_->stats().icmp_echo_answered, 1u);
-  EXPECT_EQ(ns_->stats().icmp_dropped, 3u);
+  EXPECT_EQ(ns_->stats().icmp_dropped, 4u);
+}
+
+TEST_F(NetstackTest, FragmentedEchoIsReassembledAndItsAnswerFragmented) {
+  rec_.icmp_verdict = IcmpVerdict::kAnswer;
+  std::vector<uint8_t> data(3000);
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<uint8_t>(i * 7);
+  }
+  std::vector<uint8_t> msg = EchoMessage(0x4242, 3, data);
+  std::span<const uint8_t> all(msg);
+  // 1480 + 1480 + the rest, offsets in 8-byte units, MF on all but the last.
+  for (size_t at = 0; at < msg.size(); at += 1480) {
+    size_t n = std::min<size_t>(1480, msg.size() - at);
+    uint16_t frag = static_cast<uint16_t>((at / 8) | (at + n < msg.size() ? 0x2000 : 0));
+    Send(msb::testing::EthernetFrame(
+        kGatewayMac, kGuestMac, 0x0800,
+        msb::testing::Ipv4Packet(kGuest, kGateway, 1, all.subspan(at, n), 77, frag)));
+  }
+  ASSERT_EQ(rec_.echoes.size(), 1u);
+  EXPECT_EQ(rec_.echo_data[0], data);
+  // The reply (3008 bytes of ICMP) comes back in fragments at the link MTU.
+  EXPECT_EQ(dev_.out.size(), 3u);
+  for (const auto& f : dev_.out) {
+    EXPECT_LE(f.size(), 14u + 1500u);
+  }
+  EXPECT_EQ(IcmpIdSeq(dev_.out[0]), (std::pair<uint16_t, uint16_t>{0x4242, 3}));
+}
+
+TEST_F(NetstackTest, RelayedEchoIsAnsweredLaterFromTheDestination) {
+  rec_.icmp_verdict = IcmpVerdict::kRelayed;
+  Send(ArpReply(kGuest, kGuestMac, kGateway, kGatewayMac));
+  Send(EchoRequest(kServer, 0x0101, 5));
+  EXPECT_TRUE(TakeOut().empty());
+  EXPECT_EQ(ns_->stats().icmp_echo_relayed, 1u);
+  const uint8_t data[] = {'p', 'o', 'n', 'g'};
+  ns_->SendIcmpEchoReply(kServer, kGuest, 0x0101, 5, data);
+  ASSERT_EQ(dev_.out.size(), 1u);
+  EXPECT_EQ(IcmpIdSeq(dev_.out[0]), (std::pair<uint16_t, uint16_t>{0x0101, 5}));
+  auto out = TakeOut();
+  EXPECT_EQ(out[0].icmp_type, 0);
+  EXPECT_TRUE(out[0].checksums_ok);
+  EXPECT_EQ(out[0].ip_src, kServer);
+  EXPECT_EQ(out[0].icmp_quote, (std::vector<uint8_t>{'p', 'o', 'n', 'g'}));
+}
+
+TEST_F(NetstackTest, PortUnreachableQuotesTheGuestsDatagram) {
+  Send(ArpReply(kGuest, kGuestMac, kGateway, kGatewayMac));
+  ns_->SendUdpPortUnreachable({Transport::kUdp, {kGuest, 40000}, {kServer, 9999}}, 100);
+  auto out = TakeOut();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].icmp_type, 3);
+  EXPECT_EQ(out[0].icmp_code, 3);
+  EXPECT_TRUE(out[0].checksums_ok);
+  EXPECT_EQ(out[0].ip_src, kServer);
+  EXPECT_EQ(out[0].ip_dst, kGuest);
+  const std::vector<uint8_t>& q = out[0].icmp_quote;
+  ASSERT_EQ(q.size(), 28u);
+  EXPECT_EQ(q[9], 17);                                           // UDP
+  EXPECT_EQ(msb::testing::InternetChecksum({q.data(), 20}), 0);  // a valid IP header
+  EXPECT_EQ((q[2] << 8) | q[3], 20 + 8 + 100);
+  EXPECT_EQ((q[20] << 8) | q[21], 40000);
+  EXPECT_EQ((q[22] << 8) | q[23], 9999);
+  EXPECT_EQ(std::vector<uint8_t>(q.begin() + 12, q.begin() + 16),
+            (std::vector<uint8_t>{172, 16, 0, 2}));
 }
 
 TEST_F(NetstackTest, SendUdpImpersonatesTheDestination) {
