@@ -11,6 +11,7 @@
 #include "base/ip_address.h"
 #include "base/logging.h"
 #include "base/strings.h"
+#include "policy/config.h"
 
 namespace msb::gateway {
 namespace {
@@ -101,6 +102,7 @@ Apply Ipv4Flag(std::string_view flag, IpAddress stack::NetstackConfig::*field) {
       return BadValue(flag, v, "an IPv4 address");
     }
     c->gateway.net.*field = *ip;
+    c->addresses_set = true;
     return Status::Ok();
   };
 }
@@ -112,6 +114,7 @@ Apply MacFlag(std::string_view flag, stack::MacAddress stack::NetstackConfig::*f
       return BadValue(flag, v, "a unicast MAC address like 02:6d:73:00:00:01");
     }
     c->gateway.net.*field = *mac;
+    c->guest_mac_set = c->guest_mac_set || field == &stack::NetstackConfig::guest_mac;
     return Status::Ok();
   };
 }
@@ -232,9 +235,12 @@ const std::vector<FlagSpec>& Flags() {
       {"--guest-ip", true, kGatewayCmds, Ipv4Flag("--guest-ip", &stack::NetstackConfig::guest_v4)},
       {"--prefix-len", true, kGatewayCmds,
        UintFlag("--prefix-len", 1, 30,
-                [](CliConfig* c, uint64_t n) { c->gateway.net.v4_prefix_len = unsigned(n); })},
+                [](CliConfig* c, uint64_t n) {
+                  c->gateway.net.v4_prefix_len = unsigned(n);
+                  c->addresses_set = true;
+                })},
       {"--mtu", true, kGatewayCmds,
-       UintFlag("--mtu", 576, 65520,
+       UintFlag("--mtu", policy::kMinLinkMtu, policy::kMaxLinkMtu,
                 [](CliConfig* c, uint64_t n) {
                   c->gateway.net.mtu = uint16_t(n);
                   c->mtu_set = true;

@@ -39,7 +39,11 @@ struct CliConfig {
   std::string unixgram_path;     // serve --unixgram: one frame per datagram, bound here
   int socket_fd = -1;            // serve --fd: an inherited stream or datagram socket
   bool mtu_set = false;          // --mtu given (else run and --netns default to kJumboMtu)
-  bool offload = true;           // --no-offload clears it: no virtio-net header offloads on the TAP
+  // --gateway-ip, --guest-ip or --prefix-len given; --guest-mac given (both override the config
+  // file's `interface` section).
+  bool addresses_set = false;
+  bool guest_mac_set = false;
+  bool offload = true;  // --no-offload clears it: no virtio-net header offloads on the TAP
   std::vector<std::string> command_argv;  // run: CMD ARGS...
   std::string explain_target;             // policy explain: DEST[:PORT][/PROTO]
   std::string help_topic;                 // help: the command asked about, if any

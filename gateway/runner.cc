@@ -138,6 +138,23 @@ Result<policy::NetworkConfig> LoadConfig(const std::string& path) {
   return config;
 }
 
+// ApplyInterface takes the config file's `interface` section where no flag said otherwise
+// (--gateway-ip/--guest-ip/--prefix-len, --mtu, --guest-mac win).
+void ApplyInterface(const policy::InterfaceSettings& iface, const CliConfig& c,
+                    stack::NetstackConfig* net) {
+  if (iface.guest_v4 && !c.addresses_set) {
+    net->guest_v4 = *iface.guest_v4;
+    net->gateway_v4 = *iface.gateway_v4;
+    net->v4_prefix_len = 30;
+  }
+  if (iface.mtu && !c.mtu_set) {
+    net->mtu = *iface.mtu;
+  }
+  if (iface.mac && !c.guest_mac_set) {
+    net->guest_mac = *iface.mac;
+  }
+}
+
 // PrepareSetup applies the flags on top of the config file (docs/config.md): --net-rule rules are
 // prepended, --net/--no-net replace its policy, --net-default-* override its defaults, and the DNS
 // and limit flags override its values.
@@ -160,6 +177,9 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     if (config.value().max_connections && !c.max_connections_set) {
       setup.gateway.max_connections = *config.value().max_connections;
     }
+    if (const auto& iface = config.value().interface) {
+      ApplyInterface(*iface, c, &setup.gateway.net);
+    }
   }
   auto built = policy::BuildPolicy(options);
   if (!built.ok()) {
@@ -169,7 +189,7 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     std::fprintf(stderr, "msb-gateway: warning: %s\n", w.c_str());
   }
   policy::HostAddresses host;
-  host.v4 = c.gateway.net.gateway_v4;
+  host.v4 = setup.gateway.net.gateway_v4;
   setup.evaluator =
       std::make_shared<const policy::Evaluator>(std::move(built.value().policy), host);
   DnsOptions& d = setup.gateway.dns;
@@ -551,7 +571,8 @@ Result<std::unique_ptr<stack::FrameDevice>> AdoptSocket(int fd) {
 
 // OpenServeDevice: serve's TAP (attached by name, adopted, or created inside --netns) or unix
 // socket front end.
-Result<std::unique_ptr<stack::FrameDevice>> OpenServeDevice(const CliConfig& c) {
+Result<std::unique_ptr<stack::FrameDevice>> OpenServeDevice(const CliConfig& c,
+                                                            const stack::NetstackConfig& net) {
   if (!c.unix_stream_path.empty()) {
     return AsFrameDevice(stack::UnixStreamDevice::Listen(c.unix_stream_path));
   }
@@ -567,7 +588,7 @@ Result<std::unique_ptr<stack::FrameDevice>> OpenServeDevice(const CliConfig& c) 
   if (c.netns_path.empty()) {
     return AsFrameDevice(stack::TapDevice::Open(c.tap_name, c.offload));
   }
-  auto fd = CreateGuestTapInNetns(c.netns_path, c.tap_name, c.gateway.net, c.offload);
+  auto fd = CreateGuestTapInNetns(c.netns_path, c.tap_name, net, c.offload);
   if (!fd.ok()) {
     return fd.status();
   }
@@ -603,7 +624,7 @@ int ServeCommand(const CliConfig& c) {
   if (!audit.ok()) {
     return Fail(audit.error());
   }
-  auto device = OpenServeDevice(c);
+  auto device = OpenServeDevice(c, setup.value().gateway.net);
   if (!device.ok()) {
     return Fail(device.error());
   }
@@ -696,7 +717,7 @@ int RunCommand(const CliConfig& c) {
   sigprocmask(SIG_BLOCK, &set, &old);
   SandboxSpec spec;
   spec.interface_name = c.tap_name;
-  spec.net = c.gateway.net;
+  spec.net = setup.value().gateway.net;
   spec.offload = c.offload;
   spec.argv = c.command_argv;
   if (setup.value().intercept != nullptr) {

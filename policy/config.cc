@@ -122,7 +122,7 @@ constexpr size_t kMaxNameservers = 16;
 
 // Sections of microsandbox's wire format that this version does not implement. Accepting and
 // ignoring them would silently drop protections (TLS interception, secrets) the user asked for.
-constexpr std::string_view kUnsupportedSections[] = {"ports", "interface", "rate_limiter"};
+constexpr std::string_view kUnsupportedSections[] = {"ports", "rate_limiter"};
 
 // kTopLevelFields are the suggestions for an unknown top-level field: the supported ones and the
 // unsupported sections (so "port" is told that "ports" exists but is not supported).
@@ -233,6 +233,12 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
       return tls.status();
     }
     config.tls = std::move(tls).value();
+  } else if (key == "interface") {
+    auto interface = config_internal::ParseInterfaceObject(member, path);
+    if (!interface.ok()) {
+      return interface.status();
+    }
+    config.interface = std::move(interface).value();
   } else if (key == "trust_host_cas") {
     if (!member.is_bool()) {
       return TypeError(path, "a boolean", member);
@@ -255,7 +261,7 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
   } else {
     return PathError(path,
                      "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
-                     "\"trust_host_cas\", \"max_connections\" or \"enabled\"" +
+                     "\"interface\", \"trust_host_cas\", \"max_connections\" or \"enabled\"" +
                          SuggestionNote(Suggestions(key, kTopLevelFields)));
   }
   return Status::Ok();

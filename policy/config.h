@@ -1,13 +1,15 @@
 // The JSON network configuration (`--config FILE`) in microsandbox's wire format (docs/config.md):
 //   {"policy": {"default_egress", "default_ingress", "rules": [...]},
 //    "dns": {"nameservers", "rebind_protection", "query_timeout_ms"},
-//    "tls": {...}, "secrets": {...}, "trust_host_cas": bool, "max_connections": N}
+//    "tls": {...}, "secrets": {...}, "interface": {...}, "trust_host_cas": bool,
+//    "max_connections": N}
 // Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
 // JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
 // "private"?)`. Sections of the wire format this version does not implement yet (`ports`,
-// `interface`, `rate_limiter`) are errors saying so, never silently ignored.
+// `rate_limiter`, IPv6 in `interface`) are errors saying so, never silently ignored.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "base/host_pattern.h"
+#include "base/ip_address.h"
 #include "base/json.h"
 #include "base/status.h"
 #include "policy/rule_error.h"
@@ -45,6 +48,20 @@ struct TlsSettings {
   std::optional<uint64_t> validity_hours;  // 1..9528 (397 days)
 };
 
+// The guest link's MTU bounds, for --mtu and the `interface` section alike.
+inline constexpr uint64_t kMinLinkMtu = 576;
+inline constexpr uint64_t kMaxLinkMtu = 65520;
+
+// InterfaceSettings is the `interface` section. Addresses follow microsandbox's derivation: the
+// guest's IPv4 address is the second of a /30 (from `ipv4_address`, or the first /30 of
+// `ipv4_pool`), and the gateway's the first.
+struct InterfaceSettings {
+  std::optional<std::array<uint8_t, 6>> mac;  // the guest's
+  std::optional<uint16_t> mtu;
+  std::optional<IpAddress> guest_v4;
+  std::optional<IpAddress> gateway_v4;  // set whenever guest_v4 is
+};
+
 struct NetworkConfig {
   // The policy object when present. Missing fields inside it take the wire format's fail-closed
   // defaults: default_egress deny, default_ingress deny, no rules.
@@ -52,6 +69,7 @@ struct NetworkConfig {
   DnsSettings dns;
   std::optional<uint64_t> max_connections;  // 1..65536
   std::optional<TlsSettings> tls;
+  std::optional<InterfaceSettings> interface;
   // trust_host_cas: accepted for compatibility; `run` always keeps the host's roots in the
   // sandbox's bundle (docs/tls.md).
   std::optional<bool> trust_host_cas;
@@ -85,10 +103,15 @@ Status UnknownField(std::string_view member_path, std::string_view key,
 // IntegerField accepts a JSON integer (no fraction, no exponent) within [min, max].
 Result<uint64_t> IntegerField(const JsonValue& value, std::string_view path, uint64_t min,
                               uint64_t max);
+// CidrField is rule_check.h's ParseCidr worded for a JSON string at `path` (IPv6 without
+// brackets).
+RuleResult<IpPrefix> CidrField(std::string_view text, std::string_view path);
 // ParsePolicyObject parses the "policy" section.
 Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path);
 // ParseTlsObject parses the "tls" section (config_tls.cc).
 Result<TlsSettings> ParseTlsObject(const JsonValue& value, std::string_view path);
+// ParseInterfaceObject parses the "interface" section (config_interface.cc).
+Result<InterfaceSettings> ParseInterfaceObject(const JsonValue& value, std::string_view path);
 
 }  // namespace config_internal
 

@@ -77,39 +77,6 @@ RuleResult<Protocol> ProtocolField(const JsonValue& value, std::string_view path
                                 ParseProtocol);
 }
 
-// CidrField is rule_check.h's ParseCidr with explanations: JSON has no ':' field separator, so
-// IPv6 is written without brackets.
-RuleResult<IpPrefix> CidrField(std::string_view text, std::string_view path) {
-  std::string invalid = "invalid CIDR " + QuoteForMessage(text) + ": ";
-  if (text.starts_with('[')) {
-    return Notation(PathError(path, invalid + "write IPv6 addresses without brackets in JSON"));
-  }
-  auto parsed = ParseCidr(text);
-  if (const auto* prefix = std::get_if<IpPrefix>(&parsed)) {
-    return *prefix;
-  }
-  const RuleProblem& p = std::get<RuleProblem>(parsed);
-  size_t slash = text.find('/');
-  switch (p.kind) {
-    case RuleErrorKind::kInvalidAddress:
-      return AsError(p.kind,
-                     PathError(path, slash == std::string_view::npos
-                                         ? QuoteForMessage(text) + " is not an IP address or CIDR"
-                                         : invalid + QuoteForMessage(text.substr(0, slash)) +
-                                               " is not an IP address"));
-    case RuleErrorKind::kInvalidPrefixLength:
-      return AsError(p.kind,
-                     PathError(path, invalid + "the prefix length must be a number from 0 to " +
-                                         std::to_string(p.max_prefix_length)));
-    case RuleErrorKind::kHostBitsSet:
-      return AsError(p.kind,
-                     PathError(path, invalid + "host bits are set (did you mean " +
-                                         QuoteForMessage(p.fixed_prefix->ToString()) + "?)"));
-    default:  // ParseCidr reports no other kind without a family
-      return AsError(p.kind, PathError(path, invalid + "expected ADDRESS or ADDRESS/LENGTH"));
-  }
-}
-
 // RuleProblemError words a rule invariant rule_check.h found broken, at the rule's PATH.
 RuleParseError RuleProblemError(const RuleProblem& p, const Rule& rule, std::string_view path) {
   switch (p.kind) {
@@ -440,6 +407,39 @@ RuleResult<Rule> ParseRule(const JsonValue& value, std::string_view path) {
 }
 
 }  // namespace
+
+// CidrField is rule_check.h's ParseCidr with explanations: JSON has no ':' field separator, so
+// IPv6 is written without brackets.
+RuleResult<IpPrefix> CidrField(std::string_view text, std::string_view path) {
+  std::string invalid = "invalid CIDR " + QuoteForMessage(text) + ": ";
+  if (text.starts_with('[')) {
+    return Notation(PathError(path, invalid + "write IPv6 addresses without brackets in JSON"));
+  }
+  auto parsed = ParseCidr(text);
+  if (const auto* prefix = std::get_if<IpPrefix>(&parsed)) {
+    return *prefix;
+  }
+  const RuleProblem& p = std::get<RuleProblem>(parsed);
+  size_t slash = text.find('/');
+  switch (p.kind) {
+    case RuleErrorKind::kInvalidAddress:
+      return AsError(p.kind,
+                     PathError(path, slash == std::string_view::npos
+                                         ? QuoteForMessage(text) + " is not an IP address or CIDR"
+                                         : invalid + QuoteForMessage(text.substr(0, slash)) +
+                                               " is not an IP address"));
+    case RuleErrorKind::kInvalidPrefixLength:
+      return AsError(p.kind,
+                     PathError(path, invalid + "the prefix length must be a number from 0 to " +
+                                         std::to_string(p.max_prefix_length)));
+    case RuleErrorKind::kHostBitsSet:
+      return AsError(p.kind,
+                     PathError(path, invalid + "host bits are set (did you mean " +
+                                         QuoteForMessage(p.fixed_prefix->ToString()) + "?)"));
+    default:  // ParseCidr reports no other kind without a family
+      return AsError(p.kind, PathError(path, invalid + "expected ADDRESS or ADDRESS/LENGTH"));
+  }
+}
 
 Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path) {
   if (!value.is_object()) {

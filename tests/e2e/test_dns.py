@@ -294,6 +294,24 @@ class ConfigFileTest(unittest.TestCase):
         self.assertEqual(r.stdout.strip(), "hello from %s" % SERVER2, r)
         self.assertEqual(r.events("gateway.start")[0]["rules"][0], "allow@%s:tcp:80" % SERVER2)
 
+    def test_interface_section_sets_the_guests_link(self):
+        path = self.write({"interface": {"ipv4_address": "10.77.0.6", "mtu": 1400,
+                                         "mac": [2, 109, 115, 0, 7, 2], "ipv6_address": None}})
+        r = WORLD.run(["sh", "-c", "ip -o -4 addr show eth0; ip route show default; "
+                       "cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; "
+                       "curl -sS --fail http://%s/hello" % SERVER], flags=["--config", path])
+        self.assertIn("inet 10.77.0.6/30", r.stdout, r)
+        self.assertIn("default via 10.77.0.5 dev eth0", r.stdout, r)
+        self.assertIn("1400\n02:6d:73:00:07:02\n", r.stdout, r)
+        self.assertIn("hello from %s" % SERVER, r.stdout, r)
+        [d] = r.events("flow.decision")
+        self.assertEqual(d["src"].split(":")[0], "10.77.0.6", r)
+        # Flags win over the section.
+        r = WORLD.run(["sh", "-c", "ip -o -4 addr show eth0"],
+                      flags=["--config", path, "--guest-ip", "172.16.0.2",
+                             "--gateway-ip", "172.16.0.1"])
+        self.assertIn("inet 172.16.0.2/30", r.stdout, r)
+
     def test_bad_config_is_one_precise_line_and_exit_2(self):
         import subprocess
         bad = dict(self.CONFIG, policy={"rules": [{"direction": "egress",

@@ -518,9 +518,73 @@ TEST(ConfigTest, MaxConnections) {
             "$.max_connections: expected an integer from 1 to 65536, found a string");
 }
 
+TEST(ConfigTest, InterfaceSection) {
+  NetworkConfig c = Parse(R"({"interface": {"mac": [2, 109, 115, 0, 0, 9], "mtu": 1400,
+      "ipv4_address": "10.1.2.6", "ipv4_pool": "10.1.0.0/16", "ipv6_address": null,
+      "ipv6_pool": null}})");
+  ASSERT_TRUE(c.interface.has_value());
+  EXPECT_EQ(c.interface->mac, (std::array<uint8_t, 6>{2, 109, 115, 0, 0, 9}));
+  EXPECT_EQ(c.interface->mtu, 1400);
+  EXPECT_EQ(c.interface->guest_v4, *IpAddress::Parse("10.1.2.6"));
+  EXPECT_EQ(c.interface->gateway_v4, *IpAddress::Parse("10.1.2.5"));
+  // A pool alone: its first /30 (microsandbox's slot 0).
+  c = Parse(R"({"interface": {"ipv4_pool": "172.20.0.0/14"}})");
+  EXPECT_EQ(c.interface->guest_v4, *IpAddress::Parse("172.20.0.2"));
+  EXPECT_EQ(c.interface->gateway_v4, *IpAddress::Parse("172.20.0.1"));
+  EXPECT_FALSE(c.interface->mtu.has_value());
+  // Nothing set: no addresses.
+  c = Parse(R"({"interface": {}})");
+  EXPECT_FALSE(c.interface->guest_v4.has_value());
+}
+
+TEST(ConfigTest, InterfaceErrorsNameTheField) {
+  struct Case {
+    std::string_view json;
+    std::string_view error;
+  };
+  for (const Case& t : {
+           Case{R"({"interface": []})", "$.interface: expected an object, found an array"},
+           Case{R"({"interface": {"mtu": 100}})",
+                "$.interface.mtu: expected an integer from 576 to 65520, found 100"},
+           Case{R"({"interface": {"mac": [2, 0, 0, 0, 0]}})",
+                "$.interface.mac: expected an array of 6 integers (0..255), found an array"},
+           Case{R"({"interface": {"mac": [2, 0, 0, 0, 0, 256]}})",
+                "$.interface.mac[5]: expected an integer from 0 to 255, found 256"},
+           Case{R"({"interface": {"mac": [1, 0, 0, 0, 0, 1]}})",
+                "$.interface.mac: a multicast MAC address cannot be the guest's (the first octet "
+                "is odd)"},
+           Case{R"({"interface": {"mac": [0, 0, 0, 0, 0, 0]}})",
+                "$.interface.mac: the all-zero MAC address cannot be the guest's"},
+           Case{R"({"interface": {"ipv4_address": "10.0.0.5"}})",
+                "$.interface.ipv4_address: 10.0.0.5 cannot be the guest's address: it must be "
+                "the second address of a /30 (the gateway takes the first), e.g. 10.0.0.6"},
+           Case{R"({"interface": {"ipv4_address": "fd00::2"}})",
+                "$.interface.ipv4_address: \"fd00::2\" is not an IPv4 address"},
+           Case{R"({"interface": {"ipv4_address": "10.0.0.2", "ipv4_pool": "10.1.0.0/16"}})",
+                "$.interface.ipv4_address: 10.0.0.2 is not inside ipv4_pool 10.1.0.0/16"},
+           Case{R"({"interface": {"ipv4_pool": "10.1.0.0/31"}})",
+                "$.interface.ipv4_pool: the pool must hold at least one /30 (a prefix of /30 or "
+                "shorter), found /31"},
+           Case{R"({"interface": {"ipv4_pool": "10.1.0.1/16"}})",
+                "$.interface.ipv4_pool: invalid CIDR \"10.1.0.1/16\": host bits are set (did you "
+                "mean \"10.1.0.0/16\"?)"},
+           Case{R"({"interface": {"ipv4_pool": "fd00::/48"}})",
+                "$.interface.ipv4_pool: \"fd00::/48\" is not an IPv4 block (ipv6_pool takes "
+                "IPv6)"},
+           Case{R"({"interface": {"ipv6_address": "fd42:6d73:62::2"}})",
+                "$.interface.ipv6_address: IPv6 is not supported by this version of msb-gateway "
+                "(set it to null or leave it out)"},
+           Case{R"({"interface": {"ipv4_adress": "10.0.0.2"}})",
+                "$.interface.ipv4_adress: unknown field: expected \"mac\", \"mtu\", "
+                "\"ipv4_address\", \"ipv4_pool\", \"ipv6_address\" or \"ipv6_pool\" (did you "
+                "mean \"ipv4_address\"?)"},
+       }) {
+    EXPECT_EQ(Error(t.json), t.error) << t.json;
+  }
+}
+
 TEST(ConfigTest, UnsupportedSectionsAndEnabled) {
-  for (std::string_view section :
-       {"ports", "interface", "rate_limiter"}) {
+  for (std::string_view section : {"ports", "rate_limiter"}) {
     for (std::string_view value : {"{}", "[]", "false", "{\"enabled\": false}"}) {
       EXPECT_EQ(Error(R"({")" + std::string(section) + "\": " + std::string(value) + "}"),
                 "$." + std::string(section) + ": not supported by this version of msb-gateway")
@@ -565,8 +629,7 @@ TEST(ConfigTest, TlsSectionInTheWireFormat) {
 }
 
 TEST(ConfigTest, TlsSectionErrorsNameThePath) {
-  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"),
-              StartsWith(R"($.tls.bypas: unknown field)"));
+  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"), StartsWith(R"($.tls.bypas: unknown field)"));
   EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"), HasSubstr(R"((did you mean "bypass"?))"));
   EXPECT_THAT(Error(R"({"tls": {"bypass": ["*.*.x"]}})"), StartsWith("$.tls.bypass[0]: "));
   EXPECT_EQ(Error(R"({"tls": {"intercepted_ports": [0]}})"),
@@ -587,14 +650,16 @@ TEST(ConfigTest, TlsSectionErrorsNameThePath) {
 }
 
 TEST(ConfigTest, UnknownTopLevelFields) {
-  EXPECT_EQ(Error(R"({"polciy": {}})"),
-            R"($.polciy: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
-            R"("max_connections" or "enabled" (did you mean "policy"?))");
+  EXPECT_EQ(
+      Error(R"({"polciy": {}})"),
+      R"($.polciy: unknown field: expected "policy", "dns", "tls", "secrets", "interface", "trust_host_cas", )"
+      R"("max_connections" or "enabled" (did you mean "policy"?))");
   EXPECT_THAT(Error(R"({"max_connection": 5})"), HasSubstr(R"((did you mean "max_connections"?))"));
   EXPECT_THAT(Error(R"({"tsl": {}})"), HasSubstr(R"((did you mean "tls"?))"));
-  EXPECT_EQ(Error(R"({"network": {}})"),
-            R"($.network: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
-            R"("max_connections" or "enabled")");
+  EXPECT_EQ(
+      Error(R"({"network": {}})"),
+      R"($.network: unknown field: expected "policy", "dns", "tls", "secrets", "interface", "trust_host_cas", )"
+      R"("max_connections" or "enabled")");
   // Keys that are not plain words are quoted in the path.
   EXPECT_THAT(Error(R"({"a b": 1})"), StartsWith(R"($["a b"]: unknown field)"));
   EXPECT_THAT(Error(R"({"": 1})"), StartsWith(R"($[""]: unknown field)"));
