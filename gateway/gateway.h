@@ -29,6 +29,10 @@
 
 namespace msb::gateway {
 
+class HostListeners;
+class NetstackLink;
+class Publisher;
+
 struct GatewayOptions {
   stack::NetstackConfig net;
   DnsOptions dns;
@@ -39,6 +43,9 @@ struct GatewayOptions {
   tls::InterceptContext* intercept = nullptr;
   // secrets: the live secrets (owned by the caller); null when none is configured.
   SecretsRuntime* secrets = nullptr;
+  // publish: the published ports' host sockets (owned by the caller, outliving the gateway,
+  // gateway/publish/host_listeners.h); null or empty when nothing is published.
+  const HostListeners* publish = nullptr;
 };
 
 struct GatewayStats {
@@ -97,6 +104,8 @@ class Gateway final : public stack::Netstack::Delegate,
     size_t tcp_pcbs = 0;
   };
   const OpenAtShutdown& open_at_shutdown() const { return open_at_shutdown_; }
+  // publisher: the published ports (nullptr when none is).
+  const Publisher* publisher() const { return publish_.get(); }
 
  private:
   Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
@@ -116,6 +125,10 @@ class Gateway final : public stack::Netstack::Delegate,
   void ReleaseSession(uint64_t flow_id) override;  // destroyed at the end of this iteration
   bool ResolveSyn(uint64_t syn_id, stack::SynOutcome outcome) override;
   SessionContext MakeSessionContext();
+  // HasRoomForFlow: another TCP flow fits under --max-connections (the guest's and the published
+  // ports' flows count together).
+  bool HasRoomForFlow() const;
+  Status StartPublishing();
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
@@ -136,6 +149,8 @@ class Gateway final : public stack::Netstack::Delegate,
   std::unique_ptr<stack::Netstack> netstack_;
   OpenAtShutdown open_at_shutdown_;
   std::unique_ptr<DnsForwarder> dns_;
+  std::unique_ptr<NetstackLink> publish_link_;
+  std::unique_ptr<Publisher> publish_;  // flows the host opens (gateway/publish)
   SocketConnector connector_;
   uint64_t next_flow_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id

@@ -17,6 +17,8 @@
 #include "base/errno_message.h"
 #include "gateway/dns/nameservers.h"
 #include "gateway/guest_interface.h"
+#include "gateway/publish/host_listeners.h"
+#include "gateway/publish/publisher.h"
 #include "gateway/sandbox.h"
 #include "gateway/secrets_runtime.h"
 #include "gateway/tls/intercept_context.h"
@@ -45,6 +47,8 @@ struct Setup {
   // What `run` hides from CMD (SandboxSpec::hidden_paths): the --config file, the resolved state
   // directory (the persistent CA key) and an operator CA key, whether or not interception is on.
   std::vector<std::string> hidden_paths;
+  // The published ports: the config file's "ports", then -p/--publish (checked for conflicts).
+  std::vector<policy::PublishedPort> publish;
 };
 
 // MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
@@ -160,6 +164,13 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     if (config.value().max_connections && !c.max_connections_set) {
       setup.gateway.max_connections = *config.value().max_connections;
     }
+    setup.publish = config.value().ports;
+  }
+  setup.publish.insert(setup.publish.end(), c.publish.begin(), c.publish.end());
+  if (auto conflict = policy::FindPublishConflict(setup.publish)) {
+    return Status::Error("--config " + c.config_path + " and --publish: " +
+                         policy::PublishConflictMessage(setup.publish[conflict->first],
+                                                        setup.publish[conflict->second]));
   }
   auto built = policy::BuildPolicy(options);
   if (!built.ok()) {
@@ -307,6 +318,30 @@ std::string SecretsJson(const SecretsRuntime* secrets) {
   return out + "]";
 }
 
+// PublishedJson lists the published ports for gateway.start, in canonical spec form.
+std::string PublishedJson(const HostListeners* listeners) {
+  std::vector<std::string> specs;
+  if (listeners != nullptr) {
+    for (const HostListeners::Listener& l : listeners->listeners()) {
+      specs.push_back(l.port.ToString());
+    }
+  }
+  return JsonStringArray(specs);
+}
+
+// OpenPublished opens the published ports' host sockets (before the sandbox's command runs) and
+// prints a warning for each one bound beyond loopback.
+Result<std::unique_ptr<HostListeners>> OpenPublished(const Setup& setup) {
+  auto listeners = HostListeners::Open(setup.publish);
+  if (!listeners.ok()) {
+    return listeners.status();
+  }
+  for (const std::string& w : listeners.value()->Warnings()) {
+    std::fprintf(stderr, "msb-gateway: warning: %s\n", w.c_str());
+  }
+  return listeners;
+}
+
 void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev, Gateway& gw,
                const tls::InterceptContext* intercept, const SecretsRuntime* secrets) {
   const DnsForwarder& dns = gw.dns();
@@ -328,6 +363,7 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev, G
       .Raw("nameservers", JsonStringArray(nameservers))
       .Raw("tls", TlsJson(intercept))
       .Raw("secrets", SecretsJson(secrets))
+      .Raw("published", PublishedJson(gw.options().publish))
       .Raw("link", JsonWriter()
                        .Uint("mtu", gw.options().net.mtu)
                        .Bool("offload", gw.link_offload())
@@ -586,6 +622,11 @@ int ServeCommand(const CliConfig& c) {
   if (!audit.ok()) {
     return Fail(audit.error());
   }
+  auto published = OpenPublished(setup.value());
+  if (!published.ok()) {
+    return Fail(published.error(), 1);
+  }
+  setup.value().gateway.publish = published.value().get();
   auto device = OpenServeDevice(c);
   if (!device.ok()) {
     return Fail(device.error());
@@ -693,7 +734,13 @@ int RunCommand(const CliConfig& c) {
   }
   RaiseFdLimit();  // after the fork: CMD keeps the limits it was started with
   pid_t pid = child.value()->pid();
-  // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD.
+  // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD. The
+  // published ports open after the fork, so the sandbox's init never holds their sockets.
+  auto published = OpenPublished(setup.value());
+  if (!published.ok()) {
+    return Fail(published.error(), 1);
+  }
+  setup.value().gateway.publish = published.value().get();
   auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd(), c.offload);
   if (!device.ok()) {
     return Fail(device.error(), 1);

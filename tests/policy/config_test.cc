@@ -519,8 +519,7 @@ TEST(ConfigTest, MaxConnections) {
 }
 
 TEST(ConfigTest, UnsupportedSectionsAndEnabled) {
-  for (std::string_view section :
-       {"ports", "interface", "rate_limiter"}) {
+  for (std::string_view section : {"interface", "rate_limiter"}) {
     for (std::string_view value : {"{}", "[]", "false", "{\"enabled\": false}"}) {
       EXPECT_EQ(Error(R"({")" + std::string(section) + "\": " + std::string(value) + "}"),
                 "$." + std::string(section) + ": not supported by this version of msb-gateway")
@@ -565,8 +564,7 @@ TEST(ConfigTest, TlsSectionInTheWireFormat) {
 }
 
 TEST(ConfigTest, TlsSectionErrorsNameThePath) {
-  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"),
-              StartsWith(R"($.tls.bypas: unknown field)"));
+  EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"), StartsWith(R"($.tls.bypas: unknown field)"));
   EXPECT_THAT(Error(R"({"tls": {"bypas": []}})"), HasSubstr(R"((did you mean "bypass"?))"));
   EXPECT_THAT(Error(R"({"tls": {"bypass": ["*.*.x"]}})"), StartsWith("$.tls.bypass[0]: "));
   EXPECT_EQ(Error(R"({"tls": {"intercepted_ports": [0]}})"),
@@ -588,12 +586,14 @@ TEST(ConfigTest, TlsSectionErrorsNameThePath) {
 
 TEST(ConfigTest, UnknownTopLevelFields) {
   EXPECT_EQ(Error(R"({"polciy": {}})"),
-            R"($.polciy: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
+            R"($.polciy: unknown field: expected "policy", "dns", "tls", "secrets", "ports", )"
+            R"("trust_host_cas", )"
             R"("max_connections" or "enabled" (did you mean "policy"?))");
   EXPECT_THAT(Error(R"({"max_connection": 5})"), HasSubstr(R"((did you mean "max_connections"?))"));
   EXPECT_THAT(Error(R"({"tsl": {}})"), HasSubstr(R"((did you mean "tls"?))"));
   EXPECT_EQ(Error(R"({"network": {}})"),
-            R"($.network: unknown field: expected "policy", "dns", "tls", "secrets", "trust_host_cas", )"
+            R"($.network: unknown field: expected "policy", "dns", "tls", "secrets", "ports", )"
+            R"("trust_host_cas", )"
             R"("max_connections" or "enabled")");
   // Keys that are not plain words are quoted in the path.
   EXPECT_THAT(Error(R"({"a b": 1})"), StartsWith(R"($["a b"]: unknown field)"));
