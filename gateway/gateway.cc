@@ -92,7 +92,7 @@ void Gateway::Shutdown() {
     return;
   }
   shutting_down_ = true;
-  open_at_shutdown_.flows = sessions_.size();
+  open_at_shutdown_.flows = session_count();
   open_at_shutdown_.tcp_pcbs = netstack_ != nullptr ? netstack_->TcpPcbCount() : 0;
   for (auto& [id, session] : sessions_) {
     session->Abort(CloseReason::kShutdown);
@@ -410,9 +410,12 @@ stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const 
   return stack::UdpVerdict::kPortUnreachable;
 }
 
+size_t Gateway::session_count() const {
+  return sessions_.size() + (publish_ != nullptr ? publish_->open_flows() : 0);
+}
+
 bool Gateway::HasRoomForFlow() const {
-  size_t open = sessions_.size() + (publish_ != nullptr ? publish_->open_flows() : 0);
-  return open < options_.max_connections;
+  return session_count() < options_.max_connections;
 }
 
 Status Gateway::StartPublishing() {

@@ -88,7 +88,8 @@ class Gateway final : public stack::Netstack::Delegate,
   const GatewayStats& stats() const { return stats_; }
   DnsForwarder& dns() { return *dns_; }
   policy::PinSet& pins() { return *pins_; }
-  size_t session_count() const { return sessions_.size(); }
+  // session_count: the TCP flows open, the guest's and the published ports' (gateway.stats).
+  size_t session_count() const;
   bool device_failed() const { return device_failed_; }
   // The guest link: its counters, and whether the device moves offloads (FrameDevice).
   const stack::NetstackStats& link_stats() const { return netstack_->stats(); }

@@ -417,9 +417,27 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
   return link.Finish();
 }
 
+// AddPublishStats adds the published ports' counters ("publish") when any port is published.
+void AddPublishStats(JsonWriter& j, const Gateway& gw) {
+  const Publisher* p = gw.publisher();
+  if (p == nullptr) {
+    return;
+  }
+  const PublishStats& st = p->stats();
+  j.Raw("publish", JsonWriter()
+                       .Uint("tcp_accepted", st.tcp_accepted)
+                       .Uint("tcp_denied", st.tcp_denied)
+                       .Uint("tcp_open", p->open_flows())
+                       .Uint("udp_in", st.udp_in)
+                       .Uint("udp_denied", st.udp_denied)
+                       .Uint("udp_mappings", p->udp_mappings())
+                       .Finish());
+}
+
 void EmitStats(AuditLog& audit, const Gateway& gw) {
   AuditRecord rec("gateway.stats");
   rec.json().Raw("link", LinkJson(gw, false));
+  AddPublishStats(rec.json(), gw);
   audit.Emit(std::move(rec));
 }
 
@@ -437,6 +455,7 @@ void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_s
       .Int("cpu_sys_ms", ms(ru.ru_stime))
       .Int("max_rss_kb", ru.ru_maxrss)
       .Raw("link", LinkJson(gw, true));
+  AddPublishStats(rec.json(), gw);
   audit.Emit(std::move(rec));
 }
 

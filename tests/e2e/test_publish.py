@@ -148,7 +148,7 @@ class PublishRunTest(unittest.TestCase):
             self.assertEqual(len(data), size)
             import hashlib
             self.assertEqual(hashlib.sha256(data).hexdigest(), expected_sha(size))
-            # UDP, twice from one socket (one mapping), and from a second peer socket.
+            # UDP from two peer sockets (udp_request opens one each time): two mappings.
             self.assertEqual(udp_request(19090, b"ping"), b"udp:ping")
             self.assertEqual(udp_request(19090, b"x" * 3000), b"udp:" + b"x" * 3000)
             guest_peers = {e["peer"] for e in gw.guest_log() if e["event"] in ("tcp", "udp")}
@@ -174,6 +174,9 @@ class PublishRunTest(unittest.TestCase):
         self.assertEqual(udp[0]["close"]["bytes_down"], 4)
         start = gw.events("gateway.start")[0]
         self.assertEqual(start["published"], ["127.0.0.1:18080:8080/tcp", "127.0.0.1:19090:9090/udp"])
+        stop = gw.events("gateway.stop")[0]
+        self.assertEqual((stop["publish"]["tcp_accepted"], stop["publish"]["tcp_denied"],
+                          stop["publish"]["udp_in"]), (2, 0, 2), stop)
 
     def test_ingress_denied_peer_sees_econnreset(self):
         for flags in (["--net-default-ingress", "deny"], ["--net-rule", "deny:ingress@loopback"]):
