@@ -1,6 +1,8 @@
 // libFuzzer harness for `--config FILE`: any bytes must parse or fail cleanly through both the
 // JSON reader and the config parser. The config parser must never accept text the JSON reader
-// rejects, and every config it accepts must hold the rule invariants the evaluator relies on.
+// rejects, and every config it accepts must hold the rule invariants the evaluator relies on, and
+// its published ports must be ones --publish accepts too (the canonical spec parses back to the
+// same port), with no two on one host socket.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -9,6 +11,7 @@
 
 #include "base/json.h"
 #include "policy/config.h"
+#include "policy/publish_spec.h"
 #include "policy/types.h"
 
 namespace {
@@ -64,6 +67,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const msb::policy::Rule& rule : config.value().policy->rules) {
       CheckRule(rule);
     }
+  }
+  const auto& ports = config.value().ports;
+  for (const msb::policy::PublishedPort& port : ports) {
+    auto again = msb::policy::ParsePublishSpec(port.ToString());
+    if (!again.ok() || !(again.value() == port)) {
+      Violation("a published port the config accepts is not the one --publish reads back");
+    }
+  }
+  if (msb::policy::FindPublishConflict(ports)) {
+    Violation("two published ports on one host socket were accepted");
   }
   return 0;
 }

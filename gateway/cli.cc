@@ -149,8 +149,23 @@ Apply FileFlag(std::string_view flag, std::string tls::InterceptOptions::*field)
   });
 }
 
+// PublishFlag parses one published port; --publish, --port and -p are the same flag.
+Apply PublishFlag(std::string_view flag) {
+  return [flag](CliConfig* c, std::string_view v) {
+    auto port = policy::ParsePublishSpec(v);
+    if (!port.ok()) {
+      return Status::Error(std::string(flag) + " " + policy::QuoteForMessage(v) + ": " +
+                           port.error());
+    }
+    c->publish.push_back(port.value());
+    return Status::Ok();
+  };
+}
+
 const std::vector<FlagSpec>& Flags() {
   static const std::vector<FlagSpec> flags = {
+      {"--publish", true, kGatewayCmds, PublishFlag("--publish")},
+      {"--port", true, kGatewayCmds, PublishFlag("--port")},
       {"--net", true, kPolicyCmds,
        [](CliConfig* c, std::string_view v) {
          auto p = policy::ParsePreset(v);
@@ -470,8 +485,8 @@ Status UnknownFlag(std::string_view flag, Command command) {
   return Status::Error(msg + "; see msb-gateway help");
 }
 
-// UnknownShortFlag: msb-gateway has no single-dash flags but -h. A word like "-p" before the
-// command is a mistyped flag, never the command to run (that needs "--" first).
+// UnknownShortFlag: msb-gateway has no single-dash flags but -h and -p (--publish). A word like
+// "-x" before the command is a mistyped flag, never the command to run (that needs "--" first).
 Status UnknownShortFlag(std::string_view word, Command command) {
   std::string msg = "unknown flag \"" + std::string(word) + "\"";
   std::string_view bare = word;
@@ -479,9 +494,7 @@ Status UnknownShortFlag(std::string_view word, Command command) {
     bare.remove_prefix(1);
   }
   std::string as_long = "--" + std::string(bare);
-  if (word == "-p") {
-    msg += " (publishing ports, -p/--publish, is not supported yet)";
-  } else if (as_long.size() > 3) {
+  if (as_long.size() > 3) {
     std::vector<std::string_view> names;
     for (const FlagSpec& f : Flags()) {
       if ((f.commands & CommandBit(command)) != 0) {
@@ -492,7 +505,7 @@ Status UnknownShortFlag(std::string_view word, Command command) {
       msg += " (did you mean \"" + std::string(*s) + "\"?)";
     }
   }
-  msg += "; flags are long (--name) except -h";
+  msg += "; flags are long (--name) except -h and -p";
   if (command == Command::kRun) {
     msg += ", and a command that starts with \"-\" goes after \"--\"";
   }
@@ -536,6 +549,11 @@ Status Validate(CliConfig* c) {
   }
   if (c->command == Command::kPolicyExplain && c->explain_target.empty()) {
     return Status::Error("policy explain needs a destination: DEST[:PORT][/PROTO]");
+  }
+  if (auto conflict = policy::FindPublishConflict(c->publish)) {
+    return Status::Error(
+        "--publish: " +
+        policy::PublishConflictMessage(c->publish[conflict->first], c->publish[conflict->second]));
   }
   const stack::NetstackConfig& n = c->gateway.net;
   if (c->command == Command::kRun || c->command == Command::kServe) {
@@ -631,7 +649,9 @@ Result<CliConfig> ParseCommandLine(std::span<const std::string> args) {
       }
       return Status::Error("unexpected argument \"" + std::string(a) + "\"");
     }
-    if (a.size() < 2 || a[1] != '-') {
+    if (a == "-p" && (CommandBit(c.command) & kGatewayCmds) != 0) {
+      a = "--publish";  // the one short flag besides -h, as docker, podman and msb spell it
+    } else if (a.size() < 2 || a[1] != '-') {
       return UnknownShortFlag(a, c.command);
     }
     std::string_view name = a;
@@ -686,6 +706,8 @@ Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --m
             --gateway-mac MAC  --guest-mac MAC  --interface eth0  --no-offload
             --no-dhcp  --dhcp-lease-s 3600
 Sandbox:    --user NAME|UID[:GID] (default: sudo's invoking user, else root without capabilities)
+Publish:    -p/--publish [BIND:]HOST_PORT:GUEST_PORT[/tcp|/udp] (repeatable; BIND 127.0.0.1 unless
+            given, e.g. 0.0.0.0 or [::1]; ingress policy judges each peer)
 TLS:        --tls-intercept  --tls-intercept-port 443 (repeatable)  --tls-bypass PATTERN
             --tls-upstream-ca-cert PEM  --tls-upstream-ca-cert-for PATTERN=PEM
             --tls-no-verify-upstream-for PATTERN  --intercept-ca CERT --intercept-ca-key KEY
@@ -707,8 +729,8 @@ serves a VM over a unix socket: --unix-stream listens for QEMU's -netdev stream 
 unixstream (4-byte length + frame; a VM that disconnects and reconnects is served again),
 --unixgram binds a datagram socket for QEMU's -netdev dgram / vfkit / libkrun's unixgram (one
 frame per datagram), --fd adopts an inherited socket of either kind. Runs until SIGINT or
-SIGTERM; SIGUSR1 writes a gateway.stats audit event. Takes the same policy, address, limit and
-output flags as run. docs/frontends.md has VM command lines.
+SIGTERM; SIGUSR1 writes a gateway.stats audit event. Takes the same policy, address, publish, limit
+and output flags as run. docs/frontends.md has VM command lines.
 )";
     case Command::kCa:
       return R"(usage: msb-gateway ca init|show|export [--state-dir DIR]

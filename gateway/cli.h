@@ -14,6 +14,7 @@
 #include "gateway/sandbox_user.h"
 #include "gateway/tls/intercept_options.h"
 #include "policy/presets.h"
+#include "policy/publish_spec.h"
 #include "secrets/secret_spec.h"
 
 namespace msb::gateway {
@@ -60,6 +61,9 @@ struct CliConfig {
   // run: --user NAME|UID[:GID], who CMD runs as (unset: sudo's invoking user, else root; see
   // sandbox_user.h). Resolved against the user database by the runner, not here.
   std::optional<UserSpec> run_user;
+  // -p/--publish/--port [BIND:]HOST_PORT:GUEST_PORT[/tcp|/udp] (policy/publish_spec.h), in order;
+  // added to the config file's "ports".
+  std::vector<policy::PublishedPort> publish;
 };
 
 // kJumboMtu: the sandbox interface's MTU for `run` and `serve --netns` unless --mtu says

@@ -6,6 +6,8 @@
 
 #include "gateway/core/guest_stream.h"
 #include "gateway/dns/tcp_session.h"
+#include "gateway/publish/netstack_link.h"
+#include "gateway/publish/publisher.h"
 #include "gateway/tcp_session.h"
 #include "gateway/tls/intercept_context.h"
 #include "policy/destination_validity.h"
@@ -47,6 +49,9 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
     spdlog::warn("ICMP echo relay off: {}; pings to hosts other than the gateway go unanswered",
                  gw->icmp_->unavailable_reason());
   }
+  if (Status st = gw->StartPublishing(); !st.ok()) {
+    return st;
+  }
   gw->device_watch_ = std::make_unique<DeviceWatch>(loop, gw->device_.get(), gw.get());
   if (Status st = gw->device_watch_->Start(); !st.ok()) {
     return st;
@@ -84,6 +89,7 @@ Gateway::~Gateway() {
   }
   loop_->SetPollHook(nullptr);
   sessions_.clear();
+  publish_.reset();  // its flows hold guest connections: before the stack
   udp_.reset();
   icmp_.reset();
   dns_.reset();  // pending answers are dropped, never delivered to freed sessions
@@ -95,13 +101,16 @@ void Gateway::Shutdown() {
     return;
   }
   shutting_down_ = true;
-  open_at_shutdown_.flows = sessions_.size();
+  open_at_shutdown_.flows = session_count();
   open_at_shutdown_.tcp_pcbs = netstack_ != nullptr ? netstack_->TcpPcbCount() : 0;
   for (auto& [id, session] : sessions_) {
     session->Abort(CloseReason::kShutdown);
   }
   if (udp_ != nullptr) {
     udp_->CloseAll("shutdown");
+  }
+  if (publish_ != nullptr) {
+    publish_->Shutdown();
   }
   if (device_watch_ != nullptr) {
     device_watch_->Stop();
@@ -222,7 +231,7 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
   if (RefuseInvalidDestination(flow_id, tuple, policy::Protocol::kTcp)) {
     return stack::SynVerdict::kReject;
   }
-  bool full = sessions_.size() >= options_.max_connections;
+  bool full = !HasRoomForFlow();
   if (tuple.dest.port == 53) {
     // DNS over TCP to any address is answered by the gateway; policy applies per query.
     decision.action = full ? policy::Action::kDeny : policy::Action::kAllow;
@@ -364,6 +373,9 @@ stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::IcmpEcho& req) {
 }
 
 stack::UdpVerdict Gateway::OnUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload) {
+  if (publish_ != nullptr && publish_->OnGuestUdp(tuple, payload)) {
+    return stack::UdpVerdict::kHandled;  // a reply to a published UDP port's peer
+  }
   if (RefuseInvalidDestination(NextFlowId(), tuple, policy::Protocol::kUdp)) {
     return stack::UdpVerdict::kDrop;  // no ICMP: an error "from" such an address means nothing
   }
@@ -462,6 +474,37 @@ void Gateway::SendEchoReply(const IpAddress& from, const IpAddress& to, uint16_t
   if (netstack_ != nullptr) {
     netstack_->SendIcmpEchoReply(from, to, identifier, sequence, data);
   }
+}
+
+size_t Gateway::session_count() const {
+  return sessions_.size() + (publish_ != nullptr ? publish_->open_flows() : 0);
+}
+
+bool Gateway::HasRoomForFlow() const {
+  return session_count() < options_.max_connections;
+}
+
+Status Gateway::StartPublishing() {
+  if (options_.publish == nullptr || options_.publish->empty()) {
+    return Status::Ok();
+  }
+  publish_link_ = std::make_unique<NetstackLink>(netstack_.get());
+  PublishContext ctx;
+  ctx.loop = loop_;
+  ctx.audit = audit_;
+  ctx.policy = policy_.get();
+  ctx.guest = publish_link_.get();
+  ctx.options = &options_.session;
+  ctx.guest_v4 = options_.net.guest_v4;
+  ctx.gateway_v4 = options_.net.gateway_v4;
+  ctx.next_flow_id = [this] { return NextFlowId(); };
+  ctx.has_room = [this] { return !shutting_down_ && HasRoomForFlow(); };
+  auto publisher = Publisher::Create(ctx, options_.publish);
+  if (!publisher.ok()) {
+    return publisher.status();
+  }
+  publish_ = std::move(publisher).value();
+  return Status::Ok();
 }
 
 SessionContext Gateway::MakeSessionContext() {

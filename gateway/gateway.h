@@ -33,6 +33,10 @@
 
 namespace msb::gateway {
 
+class HostListeners;
+class NetstackLink;
+class Publisher;
+
 struct GatewayOptions {
   stack::NetstackConfig net;
   DnsOptions dns;
@@ -44,6 +48,9 @@ struct GatewayOptions {
   tls::InterceptContext* intercept = nullptr;
   // secrets: the live secrets (owned by the caller); null when none is configured.
   SecretsRuntime* secrets = nullptr;
+  // publish: the published ports' host sockets (owned by the caller, outliving the gateway,
+  // gateway/publish/host_listeners.h); null or empty when nothing is published.
+  const HostListeners* publish = nullptr;
 };
 
 struct GatewayStats {
@@ -87,7 +94,8 @@ class Gateway final : public stack::Netstack::Delegate,
   const GatewayStats& stats() const { return stats_; }
   DnsForwarder& dns() { return *dns_; }
   policy::PinSet& pins() { return *pins_; }
-  size_t session_count() const { return sessions_.size(); }
+  // session_count: the TCP flows open, the guest's and the published ports' (gateway.stats).
+  size_t session_count() const;
   bool device_failed() const { return device_failed_; }
   // The guest link: its counters, and whether the device moves offloads (FrameDevice).
   const stack::NetstackStats& link_stats() const { return netstack_->stats(); }
@@ -106,6 +114,8 @@ class Gateway final : public stack::Netstack::Delegate,
     size_t tcp_pcbs = 0;
   };
   const OpenAtShutdown& open_at_shutdown() const { return open_at_shutdown_; }
+  // publisher: the published ports (nullptr when none is).
+  const Publisher* publisher() const { return publish_.get(); }
 
  private:
   Gateway(EventLoop* loop, std::unique_ptr<stack::FrameDevice> device,
@@ -133,6 +143,10 @@ class Gateway final : public stack::Netstack::Delegate,
                      uint16_t sequence, std::span<const uint8_t> data) override;
   // RelayUdp: policy for one datagram outside DNS and the gateway's own refusals, then the relay.
   stack::UdpVerdict RelayUdp(const stack::FlowTuple& tuple, std::span<const uint8_t> payload);
+  // HasRoomForFlow: another TCP flow fits under --max-connections (the guest's and the published
+  // ports' flows count together).
+  bool HasRoomForFlow() const;
+  Status StartPublishing();
   stack::SynVerdict AdmitSession(uint64_t flow_id, uint64_t syn_id,
                                  std::unique_ptr<GuestSession> session);
   void SweepPins();
@@ -155,6 +169,8 @@ class Gateway final : public stack::Netstack::Delegate,
   std::unique_ptr<stack::Netstack> netstack_;
   OpenAtShutdown open_at_shutdown_;
   std::unique_ptr<DnsForwarder> dns_;
+  std::unique_ptr<NetstackLink> publish_link_;
+  std::unique_ptr<Publisher> publish_;  // flows the host opens (gateway/publish)
   SocketConnector connector_;
   uint64_t next_flow_id_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<GuestSession>> sessions_;  // by flow id

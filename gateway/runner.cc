@@ -17,6 +17,8 @@
 #include "base/errno_message.h"
 #include "gateway/dns/nameservers.h"
 #include "gateway/guest_interface.h"
+#include "gateway/publish/host_listeners.h"
+#include "gateway/publish/publisher.h"
 #include "gateway/sandbox.h"
 #include "gateway/secrets_runtime.h"
 #include "gateway/tls/intercept_context.h"
@@ -45,6 +47,8 @@ struct Setup {
   // What `run` hides from CMD (SandboxSpec::hidden_paths): the --config file, the resolved state
   // directory (the persistent CA key) and an operator CA key, whether or not interception is on.
   std::vector<std::string> hidden_paths;
+  // The published ports: the config file's "ports", then -p/--publish (checked for conflicts).
+  std::vector<policy::PublishedPort> publish;
 };
 
 // MergeTls applies the config file's `tls` section, then the flags (which win, and extend its
@@ -180,6 +184,13 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
     if (const auto& iface = config.value().interface) {
       ApplyInterface(*iface, c, &setup.gateway.net);
     }
+    setup.publish = config.value().ports;
+  }
+  setup.publish.insert(setup.publish.end(), c.publish.begin(), c.publish.end());
+  if (auto conflict = policy::FindPublishConflict(setup.publish)) {
+    return Status::Error("--config " + c.config_path + " and --publish: " +
+                         policy::PublishConflictMessage(setup.publish[conflict->first],
+                                                        setup.publish[conflict->second]));
   }
   auto built = policy::BuildPolicy(options);
   if (!built.ok()) {
@@ -327,6 +338,30 @@ std::string SecretsJson(const SecretsRuntime* secrets) {
   return out + "]";
 }
 
+// PublishedJson lists the published ports for gateway.start, in canonical spec form.
+std::string PublishedJson(const HostListeners* listeners) {
+  std::vector<std::string> specs;
+  if (listeners != nullptr) {
+    for (const HostListeners::Listener& l : listeners->listeners()) {
+      specs.push_back(l.port.ToString());
+    }
+  }
+  return JsonStringArray(specs);
+}
+
+// OpenPublished opens the published ports' host sockets (before the sandbox's command runs) and
+// prints a warning for each one bound beyond loopback.
+Result<std::unique_ptr<HostListeners>> OpenPublished(const Setup& setup) {
+  auto listeners = HostListeners::Open(setup.publish);
+  if (!listeners.ok()) {
+    return listeners.status();
+  }
+  for (const std::string& w : listeners.value()->Warnings()) {
+    std::fprintf(stderr, "msb-gateway: warning: %s\n", w.c_str());
+  }
+  return listeners;
+}
+
 void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev, Gateway& gw,
                const tls::InterceptContext* intercept, const SecretsRuntime* secrets) {
   const DnsForwarder& dns = gw.dns();
@@ -348,6 +383,7 @@ void EmitStart(AuditLog& audit, const char* mode, const policy::Evaluator& ev, G
       .Raw("nameservers", JsonStringArray(nameservers))
       .Raw("tls", TlsJson(intercept))
       .Raw("secrets", SecretsJson(secrets))
+      .Raw("published", PublishedJson(gw.options().publish))
       .Raw("link", JsonWriter()
                        .Uint("mtu", gw.options().net.mtu)
                        .Bool("offload", gw.link_offload())
@@ -418,9 +454,27 @@ std::string LinkJson(const Gateway& gw, bool at_shutdown) {
   return link.Finish();
 }
 
+// AddPublishStats adds the published ports' counters ("publish") when any port is published.
+void AddPublishStats(JsonWriter& j, const Gateway& gw) {
+  const Publisher* p = gw.publisher();
+  if (p == nullptr) {
+    return;
+  }
+  const PublishStats& st = p->stats();
+  j.Raw("publish", JsonWriter()
+                       .Uint("tcp_accepted", st.tcp_accepted)
+                       .Uint("tcp_denied", st.tcp_denied)
+                       .Uint("tcp_open", p->open_flows())
+                       .Uint("udp_in", st.udp_in)
+                       .Uint("udp_denied", st.udp_denied)
+                       .Uint("udp_mappings", p->udp_mappings())
+                       .Finish());
+}
+
 void EmitStats(AuditLog& audit, const Gateway& gw) {
   AuditRecord rec("gateway.stats");
   rec.json().Raw("link", LinkJson(gw, false));
+  AddPublishStats(rec.json(), gw);
   audit.Emit(std::move(rec));
 }
 
@@ -438,6 +492,7 @@ void EmitStop(AuditLog& audit, const Gateway& gw, const char* reason, int exit_s
       .Int("cpu_sys_ms", ms(ru.ru_stime))
       .Int("max_rss_kb", ru.ru_maxrss)
       .Raw("link", LinkJson(gw, true));
+  AddPublishStats(rec.json(), gw);
   audit.Emit(std::move(rec));
 }
 
@@ -624,6 +679,11 @@ int ServeCommand(const CliConfig& c) {
   if (!audit.ok()) {
     return Fail(audit.error());
   }
+  auto published = OpenPublished(setup.value());
+  if (!published.ok()) {
+    return Fail(published.error(), 1);
+  }
+  setup.value().gateway.publish = published.value().get();
   auto device = OpenServeDevice(c, setup.value().gateway.net);
   if (!device.ok()) {
     return Fail(device.error());
@@ -731,7 +791,13 @@ int RunCommand(const CliConfig& c) {
   }
   RaiseFdLimit();  // after the fork: CMD keeps the limits it was started with
   pid_t pid = child.value()->pid();
-  // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD.
+  // On any failure below the child dies with us (PR_SET_PDEATHSIG) before running CMD. The
+  // published ports open after the fork, so the sandbox's init never holds their sockets.
+  auto published = OpenPublished(setup.value());
+  if (!published.ok()) {
+    return Fail(published.error(), 1);
+  }
+  setup.value().gateway.publish = published.value().get();
   auto device = stack::TapDevice::Adopt(child.value()->TakeTapFd(), c.offload);
   if (!device.ok()) {
     return Fail(device.error(), 1);

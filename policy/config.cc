@@ -122,10 +122,10 @@ constexpr size_t kMaxNameservers = 16;
 
 // Sections of microsandbox's wire format that this version does not implement. Accepting and
 // ignoring them would silently drop protections (TLS interception, secrets) the user asked for.
-constexpr std::string_view kUnsupportedSections[] = {"ports", "rate_limiter"};
+constexpr std::string_view kUnsupportedSections[] = {"rate_limiter"};
 
 // kTopLevelFields are the suggestions for an unknown top-level field: the supported ones and the
-// unsupported sections (so "port" is told that "ports" exists but is not supported).
+// unsupported sections (so "rate_limit" is told that "rate_limiter" exists but is not supported).
 constexpr std::array<std::string_view, 10> kTopLevelFields = {
     "policy",  "dns",   "max_connections", "enabled",      "tls",
     "secrets", "ports", "interface",       "rate_limiter", "trust_host_cas"};
@@ -251,6 +251,12 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
     if (!member.as_bool()) {
       return PathError(path, "disabling the network device is not supported; use policy none");
     }
+  } else if (key == "ports") {
+    auto ports = config_internal::ParsePortsArray(member, path);
+    if (!ports.ok()) {
+      return ports.status();
+    }
+    config.ports = std::move(ports).value();
   } else if (key == "secrets") {
     if (!member.is_object()) {
       return TypeError(path, "an object", member);
@@ -261,7 +267,7 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
   } else {
     return PathError(path,
                      "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
-                     "\"interface\", \"trust_host_cas\", \"max_connections\" or \"enabled\"" +
+                     "\"interface\", \"ports\", \"trust_host_cas\", \"max_connections\" or \"enabled\"" +
                          SuggestionNote(Suggestions(key, kTopLevelFields)));
   }
   return Status::Ok();

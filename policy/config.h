@@ -1,12 +1,12 @@
 // The JSON network configuration (`--config FILE`) in microsandbox's wire format (docs/config.md):
 //   {"policy": {"default_egress", "default_ingress", "rules": [...]},
 //    "dns": {"nameservers", "rebind_protection", "query_timeout_ms"},
-//    "tls": {...}, "secrets": {...}, "interface": {...}, "trust_host_cas": bool,
+//    "tls": {...}, "secrets": {...}, "interface": {...}, "ports": [...], "trust_host_cas": bool,
 //    "max_connections": N}
 // Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
 // JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
-// "private"?)`. Sections of the wire format this version does not implement yet (`ports`,
-// `rate_limiter`, IPv6 in `interface`) are errors saying so, never silently ignored.
+// "private"?)`. Sections of the wire format this version does not implement yet (`rate_limiter`,
+// IPv6 in `interface`) are errors saying so, never silently ignored.
 #pragma once
 
 #include <array>
@@ -21,6 +21,7 @@
 #include "base/ip_address.h"
 #include "base/json.h"
 #include "base/status.h"
+#include "policy/publish_spec.h"
 #include "policy/rule_error.h"
 #include "policy/types.h"
 
@@ -76,6 +77,9 @@ struct NetworkConfig {
   // The `secrets` section as written (an object); secrets/config_section.h parses it, so secret
   // values never pass through policy types.
   std::optional<JsonValue> secrets;
+  // The `ports` section: published ports (publish_spec.h), validated like --publish (no two on the
+  // same host socket).
+  std::vector<PublishedPort> ports;
 };
 
 Result<NetworkConfig> ParseNetworkConfig(std::string_view json_text);
@@ -112,6 +116,8 @@ Result<Policy> ParsePolicyObject(const JsonValue& value, std::string_view path);
 Result<TlsSettings> ParseTlsObject(const JsonValue& value, std::string_view path);
 // ParseInterfaceObject parses the "interface" section (config_interface.cc).
 Result<InterfaceSettings> ParseInterfaceObject(const JsonValue& value, std::string_view path);
+// ParsePortsArray parses the "ports" section (config_ports.cc).
+Result<std::vector<PublishedPort>> ParsePortsArray(const JsonValue& value, std::string_view path);
 
 }  // namespace config_internal
 

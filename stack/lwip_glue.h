@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "stack/dhcp4_server.h"
+#include "stack/guest_connect.h"
 #include "stack/netstack.h"
 #include "stack/pcb_index.h"
 
@@ -53,6 +54,9 @@ struct Ip4Packet {
 // ConnExtArgId is the lwIP extension-argument slot holding each connection's GuestTcp (allocated
 // once per process, like lwIP itself).
 uint8_t ConnExtArgId();
+// AttachConn binds `conn` to `pcb`'s slot so that lwIP's destroy callback reaches it, for every
+// way the pcb ends (tcp_acceptor.cc; accepted and actively opened connections alike).
+void AttachConn(tcp_pcb* pcb, GuestTcp* conn);
 
 // UdpHeader is a validated UDP header (ParseUdp): ports and the payload's length.
 struct UdpHeader {
@@ -90,6 +94,7 @@ class TcpAcceptor {
   void CollectGarbage();
   size_t pending() const { return pending_.size(); }
   const PcbIndex& index() const { return index_; }
+  PcbIndex& index() { return index_; }
 
  private:
   struct Pending {
@@ -115,11 +120,46 @@ class TcpAcceptor {
   PcbIndex index_;  // every connection pcb by tuple, from passive open to free
 };
 
+// GuestConnector opens TCP connections from the gateway's address to the guest (guest_connect.h,
+// guest_connector.cc). Each pcb is entered in the acceptor's PcbIndex from tcp_connect on, so
+// the guest's answers reach it through the index like every other segment.
+class GuestConnector {
+ public:
+  GuestConnector(Netstack* stack, PcbIndex* index) : stack_(stack), index_(index) {}
+  // Aborts every attempt still in flight, without callbacks.
+  ~GuestConnector();
+  GuestConnector(const GuestConnector&) = delete;
+  GuestConnector& operator=(const GuestConnector&) = delete;
+  Result<uint64_t> Connect(uint16_t guest_port, Duration timeout, GuestConnectDone done);
+  void Cancel(uint64_t id);
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    tcp_pcb* pcb = nullptr;
+    FlowTuple tuple;
+    GuestConnectDone done;
+  };
+  static err_t Connected(void* arg, tcp_pcb* pcb, err_t err);
+  static void Failed(void* arg, err_t err);
+  static void TimedOut(void* arg);
+  // Bind finds a free local port and binds `pcb` to it; false when every one is taken.
+  bool Bind(tcp_pcb* pcb, uint16_t guest_port, FlowTuple* tuple);
+  void Finish(uint64_t id, GuestConnectResult&& result);
+
+  Netstack* stack_;
+  PcbIndex* index_;
+  uint64_t next_id_ = 1;
+  uint16_t next_port_ = kGuestConnectFirstPort;
+  std::map<uint64_t, Pending> pending_;
+};
+
 struct Netstack::LwipState {
   netif nif{};
   udp_pcb* udp_out = nullptr;
   std::unique_ptr<TcpAcceptor> acceptor;
-  std::optional<Dhcp4Server> dhcp4;  // when NetstackConfig::dhcp4
+  std::unique_ptr<GuestConnector> connector;  // created by the first ConnectToGuest
+  std::optional<Dhcp4Server> dhcp4;           // when NetstackConfig::dhcp4
 };
 
 }  // namespace msb::stack

@@ -197,6 +197,7 @@ Status Netstack::Init() {
 
 Netstack::~Netstack() {
   if (lwip_) {
+    lwip_->connector.reset();  // before the index its pcbs are entered in
     lwip_->acceptor.reset();
     // Abort every connection still in lwIP so a later Netstack starts from a clean stack.
     while (tcp_active_pcbs != nullptr) {

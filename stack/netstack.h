@@ -26,6 +26,7 @@
 #include "stack/dhcp4_server.h"
 #include "stack/flow.h"
 #include "stack/frame_device.h"
+#include "stack/guest_connect.h"
 #include "stack/guest_tcp.h"
 
 namespace msb::stack {
@@ -139,6 +140,12 @@ class Netstack {
   // listener (ICMP port unreachable from udp.dest quoting a datagram of `payload_len` bytes), so
   // its socket fails with ECONNREFUSED.
   void SendUdpPortUnreachable(const FlowTuple& udp, size_t payload_len);
+  // ConnectToGuest opens a TCP connection from the gateway's address to the guest's `guest_port`
+  // (guest_connect.h): `done` gets the GuestTcp once the handshake completes, or kRefused (the
+  // guest's RST) or kTimeout. The id cancels it (CancelGuestConnect: no callback follows). Fails at
+  // once, without a callback, when no local port is free. Implemented in guest_connector.cc.
+  Result<uint64_t> ConnectToGuest(uint16_t guest_port, Duration timeout, GuestConnectDone done);
+  void CancelGuestConnect(uint64_t id);
 
   // TcpPcbCount counts lwIP's TCP connections (active and TIME_WAIT, not the listener): what a
   // leak check compares against the sessions the gateway believes are open.

@@ -47,6 +47,11 @@ uint8_t ConnExtArgId() {
   return id;
 }
 
+void AttachConn(tcp_pcb* pcb, GuestTcp* conn) {
+  tcp_ext_arg_set_callbacks(pcb, ConnExtArgId(), &kConnCallbacks);
+  tcp_ext_arg_set(pcb, ConnExtArgId(), conn);
+}
+
 TcpAcceptor::~TcpAcceptor() {
   for (auto& [id, pending] : pending_) {
     if (pending.syn != nullptr) {
@@ -210,8 +215,7 @@ err_t TcpAcceptor::PassiveOpen(u8_t /*id*/, tcp_pcb_listen* lpcb, tcp_pcb* cpcb)
   }
   self->index_.Track(cpcb, it->second.tuple);
   it->second.conn = std::make_unique<GuestTcp>(cpcb, it->second.tuple, it->first);
-  tcp_ext_arg_set_callbacks(cpcb, ConnExtArgId(), &kConnCallbacks);
-  tcp_ext_arg_set(cpcb, ConnExtArgId(), it->second.conn.get());
+  AttachConn(cpcb, it->second.conn.get());
   return ERR_OK;
 }
 

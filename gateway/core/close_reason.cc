@@ -32,6 +32,8 @@ constexpr std::array<CloseAction, kNumCloseReasons> kActions = {{
     {"http_refused", false, false},
     {"http_bad_response", true, true},
     {"secret_violation", true, true},
+    {"guest_refused", true, false},  // the peer learns it as ECONNRESET
+    {"guest_connect_timeout", true, false},
 }};
 
 }  // namespace

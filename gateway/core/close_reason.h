@@ -22,20 +22,24 @@ enum class CloseReason : uint8_t {
                           // framing, HTTP/1.1 framing inside a request, HTTP/2)
   kShutdown,              // the gateway stopped with the flow open
   // TLS interception (intercepted ports):
-  kNotTls,              // the guest's first bytes are not a TLS ClientHello
-  kBadClientHello,      // a malformed, oversized or unsupported ClientHello
-  kHelloTimeout,        // no complete ClientHello within the sniff timeout
-  kInvalidSni,          // the SNI is not a valid host name (alert unrecognized_name)
-  kDenied,              // policy denied the flow once the SNI was known (alert access_denied)
-  kUpstreamTlsFailed,   // the upstream handshake or its verification failed (alert to the guest)
-  kGuestTlsFailed,      // the guest's handshake with the minted certificate failed
-  kTlsError,            // a TLS error after both handshakes (either side); both reset
-  kHttpRefused,         // the gateway refused a request (421/400) and closed in order
-  kHttpBadResponse,     // the upstream broke HTTP framing or truncated a response; guest reset
-  kSecretViolation,     // a request body held a placeholder it may not carry, found after part of
-                        // it went upstream (or block-and-terminate): both reset
+  kNotTls,             // the guest's first bytes are not a TLS ClientHello
+  kBadClientHello,     // a malformed, oversized or unsupported ClientHello
+  kHelloTimeout,       // no complete ClientHello within the sniff timeout
+  kInvalidSni,         // the SNI is not a valid host name (alert unrecognized_name)
+  kDenied,             // policy denied the flow once the SNI was known (alert access_denied)
+  kUpstreamTlsFailed,  // the upstream handshake or its verification failed (alert to the guest)
+  kGuestTlsFailed,     // the guest's handshake with the minted certificate failed
+  kTlsError,           // a TLS error after both handshakes (either side); both reset
+  kHttpRefused,        // the gateway refused a request (421/400) and closed in order
+  kHttpBadResponse,    // the upstream broke HTTP framing or truncated a response; guest reset
+  kSecretViolation,    // a request body held a placeholder it may not carry, found after part of
+                       // it went upstream (or block-and-terminate): both reset
+  // Published ports (ingress: the host peer dialled in, the gateway connects to the guest; the
+  // peer is the flow's "upstream" end):
+  kGuestRefused,         // nothing listens on the guest port (the guest answered RST): peer reset
+  kGuestConnectTimeout,  // the guest did not answer the connect in time: peer reset
 };
-inline constexpr int kNumCloseReasons = 22;
+inline constexpr int kNumCloseReasons = 24;
 
 // How a reason ends each side: in order (FIN after pending data) or with RST.
 struct CloseAction {

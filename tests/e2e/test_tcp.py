@@ -277,12 +277,12 @@ class RunCommandTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("alow@any", p.stderr)
-        # A dash word before the command is a flag, never the command ("cannot run "-p"").
-        p = subprocess.run([WORLD.gateway, "run", "-p", "8080:80", "--", "true"],
+        # A dash word before the command is a flag, never the command ("cannot run "-x"").
+        p = subprocess.run([WORLD.gateway, "run", "-x", "8080:80", "--", "true"],
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
-        self.assertIn('unknown flag "-p"', p.stderr)
+        self.assertIn('unknown flag "-x"', p.stderr)
         self.assertNotIn("cannot run", p.stderr)
         p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             WORLD.gateway, "run", "--", "true"], capture_output=True, text=True)

@@ -33,16 +33,16 @@ TEST(CliTest, RunWithoutDashDashStartsCommandAtFirstWord) {
 }
 
 TEST(CliTest, DashWordsBeforeTheCommandAreFlags) {
-  // "-p" was once run as the command ("cannot run "-p"").
-  EXPECT_EQ(Parse({"run", "-p", "8080:80", "--", "true"}).error(),
-            "unknown flag \"-p\" (publishing ports, -p/--publish, is not supported yet); flags "
-            "are long (--name) except -h, and a command that starts with \"-\" goes after "
-            "\"--\"; see msb-gateway help");
+  // "-x" must never be run as the command ("cannot run "-x"").
+  EXPECT_EQ(Parse({"run", "-x", "8080:80", "--", "true"}).error(),
+            "unknown flag \"-x\"; flags are long (--name) except -h and -p, and a command that "
+            "starts with \"-\" goes after \"--\"; see msb-gateway help");
   EXPECT_EQ(Parse({"run", "-net", "none", "--", "true"}).error(),
-            "unknown flag \"-net\" (did you mean \"--net\"?); flags are long (--name) except -h, "
-            "and a command that starts with \"-\" goes after \"--\"; see msb-gateway help");
+            "unknown flag \"-net\" (did you mean \"--net\"?); flags are long (--name) except -h "
+            "and -p, and a command that starts with \"-\" goes after \"--\"; see msb-gateway "
+            "help");
   EXPECT_EQ(Parse({"serve", "-x"}).error(),
-            "unknown flag \"-x\"; flags are long (--name) except -h; see msb-gateway help");
+            "unknown flag \"-x\"; flags are long (--name) except -h and -p; see msb-gateway help");
   EXPECT_FALSE(Parse({"run", "-", "true"}).ok());
   EXPECT_FALSE(Parse({"policy", "explain", "-q", "10.0.0.1"}).ok());
   // After the command's first word, or after "--", dashes belong to the command.
@@ -52,6 +52,31 @@ TEST(CliTest, DashWordsBeforeTheCommandAreFlags) {
   c = Parse({"run", "curl", "-p", "x"});
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c.value().command_argv, (std::vector<std::string>{"curl", "-p", "x"}));
+}
+
+TEST(CliTest, PublishSpellingsAndErrors) {
+  auto c = Parse({"run", "-p", "8080:80", "--publish", "[::1]:5353:53/udp", "--port=0.0.0.0:2:3",
+                  "--", "true"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c.value().publish.size(), 3u);
+  EXPECT_EQ(c.value().publish[0].ToString(), "127.0.0.1:8080:80/tcp");
+  EXPECT_EQ(c.value().publish[1].ToString(), "[::1]:5353:53/udp");
+  EXPECT_EQ(c.value().publish[2].ToString(), "0.0.0.0:2:3/tcp");
+  c = Parse({"serve", "--tap", "t0", "-p", "1:2/udp"});
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c.value().publish.size(), 1u);
+  EXPECT_EQ(Parse({"run", "-p", "8080:99999", "--", "true"}).error(),
+            "--publish \"8080:99999\": guest port \"99999\": out of range: expected a port from 1 "
+            "to 65535");
+  EXPECT_EQ(Parse({"run", "--port", "x", "--", "true"}).error(),
+            "--port \"x\": missing the guest port after \"x\": expected "
+            "[BIND:]HOST_PORT:GUEST_PORT[/tcp|/udp]");
+  EXPECT_EQ(Parse({"run", "-p", "8080:80", "-p", "0.0.0.0:8080:81", "--", "true"}).error(),
+            "--publish: \"0.0.0.0:8080:81/tcp\" listens on the same host port as "
+            "\"127.0.0.1:8080:80/tcp\" (8080/tcp)");
+  EXPECT_TRUE(Parse({"run", "-p", "8080:80", "-p", "8080:80/udp", "--", "true"}).ok());
+  EXPECT_EQ(Parse({"run", "-p"}).error(), "--publish needs a value");
+  EXPECT_FALSE(Parse({"policy", "explain", "-p", "1:2", "10.0.0.1"}).ok());
 }
 
 TEST(CliTest, TlsFlagsTurnInterceptionOnAndAreValidated) {
