@@ -187,6 +187,10 @@ class World:
             f.write("nameserver 198.51.100.53\noptions timeout:1 attempts:1\n")
         sh("mount", "--bind", resolv, "/etc/resolv.conf")
         sh("ip", "link", "set", "lo", "up")
+        # Unprivileged ICMP echo sockets for everyone, as systemd's sysctl defaults set them (a new
+        # namespace starts with "1 0", nobody): the gateway relays pings (test_udp.py covers both).
+        with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:
+            f.write("0 2147483647")
         sh("ip", "netns", "add", self.inet)
         n = ["ip", "netns", "exec", self.inet]
         sh("ip", "link", "add", "wan0", "type", "veth", "peer", "name", "wan1")

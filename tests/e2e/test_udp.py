@@ -6,8 +6,8 @@ the kernel's echo replies answer in the test world's internet namespace (harness
 byte-exact echoes of small, fragmented (3000) and large (60000) datagrams, many flows at once, a
 closed port (the guest's socket sees ECONNREFUSED from the real server's port unreachable), a
 policy denial, the audit of a flow's opening and end; pings relayed through unprivileged ICMP
-sockets where net.ipv4.ping_group_range allows them, and the start-up warning where it does not
-(this suite owns its network namespace, so it sets the range itself).
+sockets where net.ipv4.ping_group_range allows them (the world's default, harness.py), and the
+start-up warning where it does not (this suite owns its network namespace, so it sets the range).
 """
 import unittest
 
@@ -84,7 +84,7 @@ class UdpRelayTest(unittest.TestCase):
 
 class PingRelayTest(unittest.TestCase):
     def tearDown(self):
-        set_ping_range("1 0")
+        set_ping_range("0 2147483647")  # the world's setting (harness.py)
 
     def test_pings_are_relayed_where_the_host_allows_echo_sockets(self):
         set_ping_range("0 2147483647")
