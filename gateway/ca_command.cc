@@ -12,12 +12,13 @@ namespace msb::gateway {
 int CaCommand(const CliConfig& c) {
   std::string dir = c.state_dir_given ? c.tls.state_dir : tls::DefaultStateDir();
   if (dir.empty()) {
-    std::fprintf(stderr, "msb-gateway: ca: no state directory: give --state-dir DIR (or set "
-                         "XDG_STATE_HOME or HOME)\n");
+    std::fprintf(stderr,
+                 "msb-gateway: ca: no state directory: give --state-dir DIR (or set "
+                 "XDG_STATE_HOME or HOME)\n");
     return 2;
   }
-  auto ca = c.ca_action == "init" ? certs::InterceptCa::LoadOrCreate(dir)
-                                  : certs::InterceptCa::Load(dir);
+  auto ca =
+      c.ca_action == "init" ? certs::InterceptCa::LoadOrCreate(dir) : certs::InterceptCa::Load(dir);
   if (!ca.ok()) {
     std::fprintf(stderr, "msb-gateway: ca %s: %s\n", c.ca_action.c_str(), ca.error().c_str());
     return c.ca_action == "init" ? 1 : 2;

@@ -107,6 +107,18 @@ Apply Ipv4Flag(std::string_view flag, IpAddress stack::NetstackConfig::*field) {
   };
 }
 
+Apply Ipv6Flag(std::string_view flag, IpAddress stack::NetstackConfig::*field) {
+  return [flag, field](CliConfig* c, std::string_view v) {
+    auto ip = IpAddress::Parse(v);
+    if (!ip || !ip->is_v6()) {
+      return BadValue(flag, v, "an IPv6 address");
+    }
+    c->gateway.net.*field = *ip;
+    c->addresses6_set = true;
+    return Status::Ok();
+  };
+}
+
 Apply MacFlag(std::string_view flag, stack::MacAddress stack::NetstackConfig::*field) {
   return [flag, field](CliConfig* c, std::string_view v) {
     auto mac = ParseMac(v);
@@ -248,6 +260,15 @@ const std::vector<FlagSpec>& Flags() {
       {"--gateway-ip", true, kPolicyCmds,
        Ipv4Flag("--gateway-ip", &stack::NetstackConfig::gateway_v4)},
       {"--guest-ip", true, kGatewayCmds, Ipv4Flag("--guest-ip", &stack::NetstackConfig::guest_v4)},
+      {"--gateway-ipv6", true, kPolicyCmds,
+       Ipv6Flag("--gateway-ipv6", &stack::NetstackConfig::gateway_v6)},
+      {"--guest-ipv6", true, kGatewayCmds,
+       Ipv6Flag("--guest-ipv6", &stack::NetstackConfig::guest_v6)},
+      {"--no-ipv6", false, kPolicyCmds,
+       [](CliConfig* c, std::string_view) {
+         c->gateway.net.ipv6 = false;
+         return Status::Ok();
+       }},
       {"--prefix-len", true, kGatewayCmds,
        UintFlag("--prefix-len", 1, 30,
                 [](CliConfig* c, uint64_t n) {
@@ -563,6 +584,15 @@ Status Validate(CliConfig* c) {
                            n.guest_v4.ToString() + " must be different addresses in one /" +
                            std::to_string(n.v4_prefix_len));
     }
+    if (n.ipv6 &&
+        (n.gateway_v6 == n.guest_v6 || !IpPrefix::Make(n.gateway_v6, 64)->Contains(n.guest_v6))) {
+      return Status::Error("--gateway-ipv6 " + n.gateway_v6.ToString() + " and --guest-ipv6 " +
+                           n.guest_v6.ToString() + " must be different addresses in one /64");
+    }
+    if (n.ipv6 && n.mtu < 1280) {
+      return Status::Error("--mtu " + std::to_string(n.mtu) +
+                           " is below IPv6's minimum of 1280 (use --no-ipv6 for a smaller MTU)");
+    }
     if (n.gateway_mac == n.guest_mac) {
       return Status::Error("--gateway-mac and --guest-mac must differ");
     }
@@ -705,6 +735,7 @@ DNS:        --dns-nameserver ADDR (repeatable)  --dns-query-timeout-ms 5000
 Addresses:  --gateway-ip 172.16.0.1  --guest-ip 172.16.0.2  --prefix-len 30  --mtu 65520
             --gateway-mac MAC  --guest-mac MAC  --interface eth0  --no-offload
             --no-dhcp  --dhcp-lease-s 3600
+            --gateway-ipv6 fd42:6d73:62::1  --guest-ipv6 fd42:6d73:62::2  --no-ipv6
 Sandbox:    --user NAME|UID[:GID] (default: sudo's invoking user, else root without capabilities)
 Publish:    -p/--publish [BIND:]HOST_PORT:GUEST_PORT[/tcp|/udp] (repeatable; BIND 127.0.0.1 unless
             given, e.g. 0.0.0.0 or [::1]; ingress policy judges each peer)

@@ -43,6 +43,7 @@ struct CliConfig {
   // --gateway-ip, --guest-ip or --prefix-len given; --guest-mac given (both override the config
   // file's `interface` section).
   bool addresses_set = false;
+  bool addresses6_set = false;  // --gateway-ipv6 or --guest-ipv6 given
   bool guest_mac_set = false;
   bool offload = true;  // --no-offload clears it: no virtio-net header offloads on the TAP
   std::vector<std::string> command_argv;  // run: CMD ARGS...

@@ -129,9 +129,8 @@ void ConnectRelay::Probe() {
   const http::RequestHead& req = *head_.request;
   std::string_view authority = req.authority;
   size_t colon = authority.rfind(':');
-  auto port = colon == std::string_view::npos
-                  ? std::nullopt
-                  : ParseUint(authority.substr(colon + 1), 1, 65535);
+  auto port = colon == std::string_view::npos ? std::nullopt
+                                              : ParseUint(authority.substr(colon + 1), 1, 65535);
   auto host = port ? certs::ParseServerName(authority.substr(0, colon))
                    : Result<certs::ServerName>(Status::Error("no port"));
   if (!port || !host.ok()) {
@@ -145,12 +144,12 @@ void ConnectRelay::Probe() {
   }
   target_port_ = static_cast<uint16_t>(*port);
   // The CONNECT goes on re-serialised from its parsed fields; what followed it stays queued.
-  if (!http::AppendRequestHead(req, &to_proxy_) ||
-      !response_parser_.ExpectResponseTo("CONNECT")) {
+  if (!http::AppendRequestHead(req, &to_proxy_) || !response_parser_.ExpectResponseTo("CONNECT")) {
     Refuse(CloseReason::kHttpRefused, 0, "unserializable_request");
     return;
   }
-  guest_buf_.erase(guest_buf_.begin(), guest_buf_.begin() + static_cast<std::ptrdiff_t>(r.consumed));
+  guest_buf_.erase(guest_buf_.begin(),
+                   guest_buf_.begin() + static_cast<std::ptrdiff_t>(r.consumed));
   phase_ = Phase::kProxyAnswer;
   ProxyAnswer();
 }
@@ -263,14 +262,13 @@ void ConnectRelay::Hello() {
   guest_replay_ = std::make_unique<PrefixedStream>(guest_, std::move(hello));
   InterceptTarget target{v.name, v.had_sni, v.alpn, target_port_, /*via_connect=*/true};
   phase_ = Phase::kInner;
-  inner_ = std::make_unique<InterceptRelay>(ctx_, ctx_.intercept, flow_, guest_replay_.get(),
-                                            upstream_, std::move(target),
-                                            static_cast<RelayObserver*>(this));
+  inner_ =
+      std::make_unique<InterceptRelay>(ctx_, ctx_.intercept, flow_, guest_replay_.get(), upstream_,
+                                       std::move(target), static_cast<RelayObserver*>(this));
   inner_->Start();
 }
 
-void ConnectRelay::Splice(std::vector<uint8_t> guest_prefix,
-                          std::vector<uint8_t> upstream_prefix) {
+void ConnectRelay::Splice(std::vector<uint8_t> guest_prefix, std::vector<uint8_t> upstream_prefix) {
   guest_replay_.reset();
   guest_->SetHandler(nullptr);
   upstream_->SetHandler(nullptr);
@@ -299,9 +297,8 @@ void ConnectRelay::Refuse(CloseReason reason, uint8_t alert, std::string_view ht
   std::string out;
   if (!http_error.empty()) {
     Audit("refused", http_error);
-    out = http::SimpleResponse(400, "Bad Request",
-                               "msb-gateway: bad CONNECT request (" + std::string(http_error) +
-                                   ")\n");
+    out = http::SimpleResponse(
+        400, "Bad Request", "msb-gateway: bad CONNECT request (" + std::string(http_error) + ")\n");
   } else if (alert != 0) {
     auto record = tls::AlertRecord(alert);
     out.assign(record.begin(), record.end());

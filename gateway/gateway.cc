@@ -45,9 +45,11 @@ Result<std::unique_ptr<Gateway>> Gateway::Create(EventLoop* loop,
   GuestDatagrams* to_guest = gw.get();
   gw->udp_ = std::make_unique<UdpRelay>(loop, audit, to_guest, options.udp);
   gw->icmp_ = std::make_unique<IcmpRelay>(loop, to_guest, IcmpRelayOptions{});
-  if (!gw->icmp_->available()) {
-    spdlog::warn("ICMP echo relay off: {}; pings to hosts other than the gateway go unanswered",
-                 gw->icmp_->unavailable_reason());
+  for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    if (!gw->icmp_->available(family) && (family == IpFamily::kV4 || options.net.ipv6)) {
+      spdlog::warn("ICMP{} echo relay off: {}; pings to hosts other than the gateway go unanswered",
+                   family == IpFamily::kV4 ? "" : "v6", gw->icmp_->unavailable_reason(family));
+    }
   }
   if (Status st = gw->StartPublishing(); !st.ok()) {
     return st;
@@ -175,6 +177,9 @@ SocketAddress Gateway::UpstreamAddressFor(const SocketAddress& dest) const {
   if (dest.ip == options_.net.gateway_v4) {
     return {IpAddress::V4(0x7f000001), dest.port};
   }
+  if (options_.net.ipv6 && dest.ip == options_.net.gateway_v6) {
+    return {*IpAddress::Parse("::1"), dest.port};
+  }
   return dest;
 }
 
@@ -199,6 +204,7 @@ void Gateway::EmitDecision(uint64_t flow_id, const stack::FlowTuple& tuple,
   AuditRecord rec("flow.decision");
   const char* proto = tuple.transport == stack::Transport::kTcp   ? "tcp"
                       : tuple.transport == stack::Transport::kUdp ? "udp"
+                      : tuple.dest.ip.is_v6()                     ? "icmpv6"
                                                                   : "icmpv4";
   rec.Flow({flow_id, proto, tuple.guest, tuple.dest});
   JsonWriter& j = rec.json();
@@ -341,21 +347,24 @@ stack::IcmpVerdict Gateway::OnIcmpEcho(const stack::IcmpEcho& req) {
   const stack::FlowTuple& echo = req.flow;
   bool audit = icmp_audits_.ShouldAudit(echo, loop_->clock().Now());
   uint64_t flow_id = NextFlowId();
-  if (auto invalid = policy::CheckDestination(echo.dest.ip, policy::Protocol::kIcmpv4)) {
+  policy::Protocol protocol =
+      echo.dest.ip.is_v6() ? policy::Protocol::kIcmpv6 : policy::Protocol::kIcmpv4;
+  if (auto invalid = policy::CheckDestination(echo.dest.ip, protocol)) {
     if (audit) {
-      RefuseInvalidDestination(flow_id, echo, policy::Protocol::kIcmpv4);
+      RefuseInvalidDestination(flow_id, echo, protocol);
     }
     return stack::IcmpVerdict::kDrop;
   }
   policy::FlowQuery q;
   q.direction = policy::Direction::kEgress;
-  q.protocol = policy::Protocol::kIcmpv4;
+  q.protocol = protocol;
   q.ip = echo.dest.ip;
   policy::Decision decision = policy_->Evaluate(q, pins_.get());
   bool allowed = decision.action == policy::Action::kAllow;
-  bool to_gateway = echo.dest.ip == options_.net.gateway_v4;
+  bool to_gateway = echo.dest.ip == options_.net.gateway_v4 ||
+                    (options_.net.ipv6 && echo.dest.ip == options_.net.gateway_v6);
   std::string_view reason;
-  if (allowed && !to_gateway && !icmp_->available()) {
+  if (allowed && !to_gateway && !icmp_->available(echo.dest.ip.family())) {
     decision.action = policy::Action::kDeny;  // allowed, but this host cannot send it
     reason = "icmp_relay_unavailable";
   }

@@ -23,6 +23,50 @@
 namespace msb::gateway {
 namespace {
 
+// WriteSysctl sets /proc/sys/net/ipv6/conf/IFACE/KEY (best effort: an old kernel may lack one).
+void WriteIpv6Sysctl(const std::string& iface, const char* key, const char* value) {
+  std::string path = "/proc/sys/net/ipv6/conf/" + iface + "/" + key;
+  if (int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
+    (void)!write(fd, value, std::strlen(value));
+    close(fd);
+  }
+}
+
+// ConfigureIpv6 gives `name` the guest's IPv6 address (/64) and a default route via the gateway.
+// The address is static, so duplicate detection, router advertisements and SLAAC are off: the
+// guest has exactly the address the gateway expects, usable at once.
+std::string ConfigureIpv6(const std::string& name, const stack::NetstackConfig& net) {
+  int s6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s6 < 0) {
+    return ErrnoMessage("socket(AF_INET6)");
+  }
+  unsigned index = if_nametoindex(name.c_str());
+  // The kernel's struct in6_ifreq (linux/ipv6.h, which cannot be included beside glibc's
+  // netinet/in.h).
+  struct {
+    in6_addr ifr6_addr;
+    uint32_t ifr6_prefixlen;
+    int ifr6_ifindex;
+  } req{};
+  std::memcpy(&req.ifr6_addr, net.guest_v6.bytes().data(), 16);
+  req.ifr6_prefixlen = 64;
+  req.ifr6_ifindex = static_cast<int>(index);
+  std::string err;
+  if (ioctl(s6, SIOCSIFADDR, &req) < 0) {
+    err = ErrnoMessage("SIOCSIFADDR (IPv6)");
+  }
+  in6_rtmsg rt{};
+  std::memcpy(&rt.rtmsg_gateway, net.gateway_v6.bytes().data(), 16);
+  rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
+  rt.rtmsg_metric = 1;
+  rt.rtmsg_ifindex = static_cast<int>(index);
+  if (err.empty() && ioctl(s6, SIOCADDRT, &rt) < 0) {
+    err = ErrnoMessage("SIOCADDRT (IPv6 default route)");
+  }
+  close(s6);
+  return err;
+}
+
 std::string SetIfFlagsUp(int s, const char* name) {
   ifreq ifr{};
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
@@ -73,16 +117,24 @@ std::string ConfigureInterface(int s, const std::string& name, const stack::Nets
   if (ioctl(s, SIOCSIFNETMASK, &req) < 0) {
     return ErrnoMessage("SIOCSIFNETMASK");
   }
+  if (net.ipv6) {
+    for (const char* key : {"accept_dad", "accept_ra", "autoconf"}) {
+      WriteIpv6Sysctl(name, key, "0");
+    }
+  } else {
+    // Without IPv6 the guest has none at all, so IPv6 attempts fail at once (ENETUNREACH) and
+    // Happy Eyeballs falls back to IPv4 without waiting.
+    WriteIpv6Sysctl(name, "disable_ipv6", "1");
+  }
   err = SetIfFlagsUp(s, name.c_str());
   if (!err.empty()) {
     return err;
   }
-  // IPv6 arrives with the VM front-end issue; until then the guest has no IPv6 at all, so IPv6
-  // attempts fail at once (ENETUNREACH) and Happy Eyeballs falls back to IPv4 without waiting.
-  std::string sysctl = "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6";
-  if (int sf = open(sysctl.c_str(), O_WRONLY | O_CLOEXEC); sf >= 0) {
-    (void)!write(sf, "1", 1);
-    close(sf);
+  if (net.ipv6) {
+    err = ConfigureIpv6(name, net);
+    if (!err.empty()) {
+      return err;
+    }
   }
   rtentry rt{};
   sockaddr_in any = Sin(IpAddress::V4(0));

@@ -59,9 +59,9 @@ HelloVerdict HelloGate::Read(ByteStream* guest) {
   }
   if (r.status == tls::SniffStatus::kError) {
     bool not_tls = r.error == tls::SniffError::kNotTls || r.error == tls::SniffError::kNotHandshake;
-    uint8_t alert = not_tls                                            ? 0
+    uint8_t alert = not_tls                                           ? 0
                     : r.error == tls::SniffError::kUnsupportedVersion ? kAlertProtocolVersion
-                                                                       : kAlertDecodeError;
+                                                                      : kAlertDecodeError;
     return Refuse(nullptr, not_tls ? CloseReason::kNotTls : CloseReason::kBadClientHello, alert,
                   not_tls ? "not_tls" : "bad_client_hello", tls::SniffErrorName(r.error));
   }
@@ -117,9 +117,9 @@ HelloVerdict HelloGate::Decide(const tls::ClientHelloInfo& hello) {
   return v;
 }
 
-HelloVerdict HelloGate::Refuse(const tls::ClientHelloInfo* hello, CloseReason reason,
-                               uint8_t alert, std::string_view audit_reason,
-                               std::string_view detail, const policy::Decision* decision) {
+HelloVerdict HelloGate::Refuse(const tls::ClientHelloInfo* hello, CloseReason reason, uint8_t alert,
+                               std::string_view audit_reason, std::string_view detail,
+                               const policy::Decision* decision) {
   HelloVerdict v;
   v.kind = HelloVerdict::Kind::kRefuse;
   v.reason = reason;

@@ -27,9 +27,9 @@ struct HelloVerdict {
   CloseReason reason = CloseReason::kNotTls;
   uint8_t alert = 0;
   // kIntercept / kBypass:
-  certs::ServerName name;          // the SNI, or the dialled address when there was none
+  certs::ServerName name;  // the SNI, or the dialled address when there was none
   bool had_sni = false;
-  std::vector<std::string> alpn;   // the guest's offer, filtered to what can be inspected
+  std::vector<std::string> alpn;  // the guest's offer, filtered to what can be inspected
 };
 
 class HelloGate {

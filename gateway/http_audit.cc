@@ -17,8 +17,7 @@ void AuditHttpExchange(AuditLog* audit, const AuditFlow& flow, const http::HttpE
   } else {
     j.Null("status");
   }
-  j.Uint("bytes_up", e.bytes_up).Uint("bytes_down", e.bytes_down).Int("duration_ms",
-                                                                      e.duration_ms);
+  j.Uint("bytes_up", e.bytes_up).Uint("bytes_down", e.bytes_down).Int("duration_ms", e.duration_ms);
   j.Str("end", e.end);
   if (!e.refused.empty()) {
     j.Str("refused", e.refused);

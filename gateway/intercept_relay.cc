@@ -72,8 +72,8 @@ void InterceptRelay::Start() {
     AlertGuestAndFail(kAlertInternalError, CloseReason::kUpstreamTlsFailed);
     return;
   }
-  upstream_tls_ = std::make_unique<tls::TlsStream>(upstream_raw_, std::move(ssl).value(),
-                                                   &upstream_leg_);
+  upstream_tls_ =
+      std::make_unique<tls::TlsStream>(upstream_raw_, std::move(ssl).value(), &upstream_leg_);
   timer_ = ctx_.loop->AddTimer(tls_->options().handshake_timeout, [this] {
     timer_ = 0;
     OnHandshakeTimeout();
@@ -145,8 +145,7 @@ void InterceptRelay::StartGuestHandshake() {
     AlertGuestAndFail(kAlertInternalError, CloseReason::kGuestTlsFailed);
     return;
   }
-  guest_tls_ =
-      std::make_unique<tls::TlsStream>(guest_raw_, std::move(ssl).value(), &guest_leg_);
+  guest_tls_ = std::make_unique<tls::TlsStream>(guest_raw_, std::move(ssl).value(), &guest_leg_);
   guest_tls_->StartHandshake();  // the replayed ClientHello is read at once
 }
 
@@ -155,20 +154,18 @@ void InterceptRelay::StartHttp() {
   secrets_ = gateway::MakeSecretGuard(ctx_, flow_, target_.name.text, /*tls_intercepted=*/true,
                                       target_.via_connect, this);
   if (alpn_ == "h2") {
-    auto r = http::H2Relay::Create(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
-                                   static_cast<RelayObserver*>(this),
-                                   static_cast<http::ExchangeObserver*>(this), expected,
-                                   secrets_.get());
+    auto r = http::H2Relay::Create(
+        guest_tls_.get(), upstream_tls_.get(), ctx_.clock(), static_cast<RelayObserver*>(this),
+        static_cast<http::ExchangeObserver*>(this), expected, secrets_.get());
     if (!r.ok()) {
       Done(CloseReason::kTlsError);
       return;
     }
     http_ = std::move(r).value();
   } else {
-    http_ = std::make_unique<http::H1Relay>(guest_tls_.get(), upstream_tls_.get(), ctx_.clock(),
-                                            static_cast<RelayObserver*>(this),
-                                            static_cast<http::ExchangeObserver*>(this), expected,
-                                            secrets_.get());
+    http_ = std::make_unique<http::H1Relay>(
+        guest_tls_.get(), upstream_tls_.get(), ctx_.clock(), static_cast<RelayObserver*>(this),
+        static_cast<http::ExchangeObserver*>(this), expected, secrets_.get());
   }
   http_->Start();
   ArmIdleCheck();
@@ -204,8 +201,8 @@ void InterceptRelay::AlertGuestAndFail(uint8_t alert, CloseReason reason) {
 void InterceptRelay::OnRelayDone(CloseReason reason) {
   if (reason == CloseReason::kGuestReset || reason == CloseReason::kUpstreamReset) {
     // A TLS failure inside an open tunnel reaches the HTTP relay as a reset of that side.
-    const tls::TlsStream* s = reason == CloseReason::kGuestReset ? guest_tls_.get()
-                                                                 : upstream_tls_.get();
+    const tls::TlsStream* s =
+        reason == CloseReason::kGuestReset ? guest_tls_.get() : upstream_tls_.get();
     if (s != nullptr && !s->failure().detail.empty() && !s->failure().lower_closed) {
       reason = CloseReason::kTlsError;
     }

@@ -24,9 +24,9 @@
 namespace msb::gateway {
 
 struct InterceptTarget {
-  certs::ServerName name;          // the SNI, or the dialled IP when the guest sent none
+  certs::ServerName name;  // the SNI, or the dialled IP when the guest sent none
   bool had_sni = false;
-  std::vector<std::string> alpn;   // the guest's offer, filtered to what can be inspected
+  std::vector<std::string> alpn;  // the guest's offer, filtered to what can be inspected
   uint16_t port = 443;
   bool via_connect = false;  // inside a CONNECT tunnel the guest opened to a proxy
 };

@@ -8,8 +8,8 @@
 
 namespace msb::gateway {
 
-PlainHttpRelay::PlainHttpRelay(const SessionContext& ctx, const AuditFlow& flow,
-                               ByteStream* guest, ByteStream* upstream, RelayObserver* observer)
+PlainHttpRelay::PlainHttpRelay(const SessionContext& ctx, const AuditFlow& flow, ByteStream* guest,
+                               ByteStream* upstream, RelayObserver* observer)
     : ctx_(ctx), flow_(flow), observer_(observer) {
   http_ = http::H1Relay::Plain(
       guest, upstream, ctx_.clock(), static_cast<RelayObserver*>(this),
@@ -20,8 +20,8 @@ PlainHttpRelay::PlainHttpRelay(const SessionContext& ctx, const AuditFlow& flow,
 }
 
 std::optional<bool> PlainHttpRelay::LooksLikeHttpRequest(std::span<const uint8_t> prefix) {
-  static constexpr std::string_view kMethods[] = {"GET ",    "POST ",   "PUT ",    "PATCH ",
-                                                  "DELETE ", "HEAD ",   "OPTIONS "};
+  static constexpr std::string_view kMethods[] = {"GET ",    "POST ", "PUT ",    "PATCH ",
+                                                  "DELETE ", "HEAD ", "OPTIONS "};
   std::string_view got(reinterpret_cast<const char*>(prefix.data()), prefix.size());
   bool undecided = false;
   for (std::string_view m : kMethods) {

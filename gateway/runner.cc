@@ -151,6 +151,10 @@ void ApplyInterface(const policy::InterfaceSettings& iface, const CliConfig& c,
     net->gateway_v4 = *iface.gateway_v4;
     net->v4_prefix_len = 30;
   }
+  if (iface.guest_v6 && !c.addresses6_set) {
+    net->guest_v6 = *iface.guest_v6;
+    net->gateway_v6 = *iface.gateway_v6;
+  }
   if (iface.mtu && !c.mtu_set) {
     net->mtu = *iface.mtu;
   }
@@ -201,6 +205,9 @@ Result<Setup> PrepareSetup(const CliConfig& c, bool resolve_nameservers) {
   }
   policy::HostAddresses host;
   host.v4 = setup.gateway.net.gateway_v4;
+  if (setup.gateway.net.ipv6) {
+    host.v6 = setup.gateway.net.gateway_v6;
+  }
   setup.evaluator =
       std::make_shared<const policy::Evaluator>(std::move(built.value().policy), host);
   DnsOptions& d = setup.gateway.dns;

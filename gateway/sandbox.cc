@@ -170,6 +170,9 @@ std::string HostsFile(const SandboxSpec& spec) {
       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
       "127.0.1.1\t" +
       std::string(host) + "\n" + spec.net.gateway_v4.ToString() + "\thost.microsandbox.internal\n";
+  if (spec.net.ipv6) {
+    out += spec.net.gateway_v6.ToString() + "\thost.microsandbox.internal\n";
+  }
   return out;
 }
 

@@ -135,8 +135,9 @@ Result<std::shared_ptr<const secrets::SecretSet>> SecretsRuntime::LoadSet(
   return secrets::SecretSet::Load(config, env, files);
 }
 
-Result<std::unique_ptr<SecretsRuntime>> SecretsRuntime::Create(
-    SecretsSources sources, const secrets::SecretsConfig& config, tls::InterceptOptions tls) {
+Result<std::unique_ptr<SecretsRuntime>> SecretsRuntime::Create(SecretsSources sources,
+                                                               const secrets::SecretsConfig& config,
+                                                               tls::InterceptOptions tls) {
   std::unique_ptr<SecretsRuntime> rt(new SecretsRuntime(std::move(sources), std::move(tls)));
   auto set = rt->LoadSet(config);
   if (!set.ok()) {
@@ -232,10 +233,9 @@ void SecretsRuntime::OnViolation(const secrets::Violation& v, const http::Violat
   }
 }
 
-std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx,
-                                                   const AuditFlow& flow, std::string host,
-                                                   bool tls_intercepted, bool via_connect,
-                                                   http::SecretEvents* events) {
+std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx, const AuditFlow& flow,
+                                                   std::string host, bool tls_intercepted,
+                                                   bool via_connect, http::SecretEvents* events) {
   if (ctx.secrets == nullptr) {
     return nullptr;
   }
@@ -251,8 +251,9 @@ std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx,
   id.tls_intercepted = tls_intercepted;
   id.connect_tunnel = via_connect;
   const policy::HostAddresses& addrs = ctx.policy->host();
-  id.host_alias = id.host == "host.microsandbox.internal" &&
-                  ((addrs.v4 && flow.dst.ip == *addrs.v4) || (addrs.v6 && flow.dst.ip == *addrs.v6));
+  id.host_alias =
+      id.host == "host.microsandbox.internal" &&
+      ((addrs.v4 && flow.dst.ip == *addrs.v4) || (addrs.v6 && flow.dst.ip == *addrs.v6));
   if (ctx.pins != nullptr) {
     id.pinned_names = ctx.pins->NamesFor(flow.dst.ip);
   }

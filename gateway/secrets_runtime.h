@@ -26,7 +26,7 @@ namespace msb::gateway {
 // Where the secrets configuration comes from: the flags and, optionally, the config file's
 // section (re-read on reload).
 struct SecretsSources {
-  secrets::SecretsConfig flags;  // --secret entries
+  secrets::SecretsConfig flags;                         // --secret entries
   std::optional<secrets::ViolationAction> flag_action;  // --on-secret-violation
   std::string config_path;                              // "" = no config file
   // Re-reads the config file's `secrets` section (nullopt: the file has none).
@@ -84,9 +84,8 @@ class SecretsRuntime {
 // set, the host alias is host.microsandbox.internal at the gateway's own address. Null when no
 // secret is configured.
 struct SessionContext;
-std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx,
-                                                   const AuditFlow& flow, std::string host,
-                                                   bool tls_intercepted, bool via_connect,
-                                                   http::SecretEvents* events);
+std::unique_ptr<http::SecretGuard> MakeSecretGuard(const SessionContext& ctx, const AuditFlow& flow,
+                                                   std::string host, bool tls_intercepted,
+                                                   bool via_connect, http::SecretEvents* events);
 
 }  // namespace msb::gateway

@@ -37,8 +37,7 @@ const char* TcpSession::StateName(State s) {
 }
 
 TcpSession::TcpSession(const SessionContext& ctx, uint64_t flow_id, uint64_t syn_id,
-                       const stack::FlowTuple& tuple, const SocketAddress& upstream,
-                       bool intercept)
+                       const stack::FlowTuple& tuple, const SocketAddress& upstream, bool intercept)
     : ctx_(ctx),
       flow_id_(flow_id),
       syn_id_(syn_id),

@@ -265,10 +265,11 @@ Status ParseTopLevelMember(std::string_view key, const JsonValue& member, Networ
   } else if (IsUnsupportedSection(key)) {
     return PathError(path, "not supported by this version of msb-gateway");
   } else {
-    return PathError(path,
-                     "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
-                     "\"interface\", \"ports\", \"trust_host_cas\", \"max_connections\" or \"enabled\"" +
-                         SuggestionNote(Suggestions(key, kTopLevelFields)));
+    return PathError(
+        path,
+        "unknown field: expected \"policy\", \"dns\", \"tls\", \"secrets\", "
+        "\"interface\", \"ports\", \"trust_host_cas\", \"max_connections\" or \"enabled\"" +
+            SuggestionNote(Suggestions(key, kTopLevelFields)));
   }
   return Status::Ok();
 }

@@ -5,8 +5,8 @@
 //    "max_connections": N}
 // Parsing is pure (text in, struct out). Unknown fields and invalid values are errors naming the
 // JSON path, e.g. `$.policy.rules[2].destination.group: unknown group "privat" (did you mean
-// "private"?)`. Sections of the wire format this version does not implement yet (`rate_limiter`,
-// IPv6 in `interface`) are errors saying so, never silently ignored.
+// "private"?)`. Sections of the wire format this version does not implement yet (`rate_limiter`)
+// are errors saying so, never silently ignored.
 #pragma once
 
 #include <array>
@@ -61,6 +61,9 @@ struct InterfaceSettings {
   std::optional<uint16_t> mtu;
   std::optional<IpAddress> guest_v4;
   std::optional<IpAddress> gateway_v4;  // set whenever guest_v4 is
+  // IPv6: `ipv6_address` (or ::2 of `ipv6_pool`'s first /64); the gateway is ::1 of that /64.
+  std::optional<IpAddress> guest_v6;
+  std::optional<IpAddress> gateway_v6;  // set whenever guest_v6 is
 };
 
 struct NetworkConfig {

@@ -1,6 +1,6 @@
 // The `interface` section of the JSON network configuration (config.h): the guest's MAC, the
-// link MTU and the IPv4 addresses, in microsandbox's wire format. IPv6 members are refused until
-// the gateway serves IPv6 (an address it would not configure must not look accepted).
+// link MTU and the IPv4 and IPv6 addresses, in microsandbox's wire format.
+#include <algorithm>
 #include <string>
 
 #include "base/strings.h"
@@ -46,6 +46,9 @@ Result<InterfaceSettings> ParseInterfaceObject(const JsonValue& value, std::stri
   std::optional<IpAddress> address;
   std::optional<IpPrefix> pool;
   std::string address_path;
+  std::optional<IpAddress> address6;
+  std::optional<IpPrefix> pool6;
+  std::string address6_path;
   for (const auto& [key, member] : value.members()) {
     std::string member_path = MemberPath(path, key);
     if (member.is_null()) {
@@ -93,10 +96,30 @@ Result<InterfaceSettings> ParseInterfaceObject(const JsonValue& value, std::stri
                              std::to_string(cidr.value().length()));
       }
       pool = cidr.value();
-    } else if (key == "ipv6_address" || key == "ipv6_pool") {
-      return PathError(member_path,
-                       "IPv6 is not supported by this version of msb-gateway (set it to null "
-                       "or leave it out)");
+    } else if (key == "ipv6_address") {
+      if (!member.is_string()) {
+        return TypeError(member_path, "a string (an IPv6 address)", member);
+      }
+      auto ip = IpAddress::Parse(member.as_string());
+      if (!ip || !ip->is_v6()) {
+        return PathError(member_path,
+                         QuoteForMessage(member.as_string()) + " is not an IPv6 address");
+      }
+      address6 = *ip;
+      address6_path = member_path;
+    } else if (key == "ipv6_pool") {
+      if (!member.is_string()) {
+        return TypeError(member_path, "a string (an IPv6 CIDR block)", member);
+      }
+      auto cidr = CidrField(member.as_string(), member_path);
+      if (!cidr.ok()) {
+        return cidr.status();
+      }
+      if (!cidr.value().address().is_v6() || cidr.value().length() > 64) {
+        return PathError(member_path, "the pool must be an IPv6 block of /64 or shorter, found " +
+                                          QuoteForMessage(member.as_string()));
+      }
+      pool6 = cidr.value();
     } else {
       return UnknownField(member_path, key,
                           {"mac", "mtu", "ipv4_address", "ipv4_pool", "ipv6_address", "ipv6_pool"});
@@ -123,6 +146,29 @@ Result<InterfaceSettings> ParseInterfaceObject(const JsonValue& value, std::stri
   }
   if (out.guest_v4) {
     out.gateway_v4 = IpAddress::V4(out.guest_v4->v4() - 1);
+  }
+  // IPv6: the guest's /64 holds the gateway at ::1 (microsandbox's slot layout: guest ::2).
+  if (address6) {
+    if (pool6 && !pool6->Contains(*address6)) {
+      return PathError(address6_path,
+                       address6->ToString() + " is not inside ipv6_pool " + pool6->ToString());
+    }
+    std::array<uint8_t, 16> gw = address6->bytes();
+    std::fill(gw.begin() + 8, gw.end(), uint8_t{0});
+    gw[15] = 1;
+    if (IpAddress::V6(gw) == *address6) {
+      return PathError(address6_path, address6->ToString() +
+                                          " cannot be the guest's address: the gateway takes ::1 "
+                                          "of the /64");
+    }
+    out.guest_v6 = *address6;
+    out.gateway_v6 = IpAddress::V6(gw);
+  } else if (pool6) {
+    std::array<uint8_t, 16> b = pool6->address().bytes();  // slot 0: the pool's first /64
+    b[15] = 2;
+    out.guest_v6 = IpAddress::V6(b);
+    b[15] = 1;
+    out.gateway_v6 = IpAddress::V6(b);
   }
   return out;
 }

@@ -154,8 +154,7 @@ Status Cache(const JsonValue& v, std::string_view path, TlsSettings& tls) {
 
 }  // namespace
 
-Result<TlsSettings> config_internal::ParseTlsObject(const JsonValue& value,
-                                                    std::string_view path) {
+Result<TlsSettings> config_internal::ParseTlsObject(const JsonValue& value, std::string_view path) {
   if (!value.is_object()) {
     return TypeError(path, "an object", value);
   }

@@ -68,7 +68,7 @@ pbuf* ReplyFrame(const NetstackConfig& cfg, const Dhcp4Reply& reply) {
 
 }  // namespace
 
-void HandleDhcp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
+void HandleDhcp4(Netstack* ns, pbuf* p, const IpPacket& pkt) {
   Netstack::LwipState* lwip = ns->lwip();
   UdpHeader udp;
   const auto* h = static_cast<const ip_hdr*>(p->payload);

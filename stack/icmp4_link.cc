@@ -56,7 +56,7 @@ void SendIcmp(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t 
 
 }  // namespace
 
-int HandleIcmp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
+int HandleIcmp4(Netstack* ns, pbuf* p, const IpPacket& pkt) {
   // `p` is a whole datagram (fragments were reassembled): an echo request with a valid checksum,
   // or nothing the guest may send.
   size_t len = pkt.total_len - pkt.header_len;
@@ -98,10 +98,18 @@ int HandleIcmp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
 
 void Netstack::SendIcmpEchoReply(const IpAddress& from, const IpAddress& to, uint16_t identifier,
                                  uint16_t sequence, std::span<const uint8_t> data) {
+  if (from.is_v6()) {
+    SendIcmp6EchoReply(this, from, to, identifier, sequence, data);
+    return;
+  }
   SendIcmp(this, from, to, kEchoReply, 0, (uint32_t{identifier} << 16) | sequence, data);
 }
 
 void Netstack::SendUdpPortUnreachable(const FlowTuple& udp, size_t payload_len) {
+  if (udp.guest.ip.is_v6()) {
+    SendUdp6PortUnreachable(this, udp, payload_len);
+    return;
+  }
   // RFC 792: the error quotes the offending datagram's IP header and first 8 bytes, which is all
   // the guest's kernel needs to find the socket: rebuild them from the flow.
   uint8_t quote[28] = {};

@@ -17,10 +17,8 @@
 namespace msb::stack {
 namespace {
 
-constexpr uint16_t kMaxUdpPayload = 65535 - 8;
-
 // ParseIp4 validates the header at p->payload and fills `out`. It trims link-layer padding.
-bool ParseIp4(pbuf* p, Ip4Packet* out) {
+bool ParseIp4(pbuf* p, IpPacket* out) {
   if (p->len < IP_HLEN) {
     return false;
   }
@@ -54,73 +52,9 @@ bool IsBroadcastOrMulticast(const IpAddress& dst, const NetstackConfig& cfg) {
          (d & host_mask) == host_mask;
 }
 
-}  // namespace
-
-bool ParseUdp(pbuf* p, const Ip4Packet& pkt, UdpHeader* out) {
-  uint8_t hdr[UDP_HLEN];
-  uint16_t ip_payload = static_cast<uint16_t>(pkt.total_len - pkt.header_len);
-  if (ip_payload < UDP_HLEN || pbuf_copy_partial(p, hdr, UDP_HLEN, pkt.header_len) != UDP_HLEN) {
-    return false;
-  }
-  uint16_t sport = static_cast<uint16_t>((hdr[0] << 8) | hdr[1]);
-  uint16_t dport = static_cast<uint16_t>((hdr[2] << 8) | hdr[3]);
-  uint16_t ulen = static_cast<uint16_t>((hdr[4] << 8) | hdr[5]);
-  uint16_t csum = static_cast<uint16_t>((hdr[6] << 8) | hdr[7]);
-  if (ulen < UDP_HLEN || ulen > ip_payload || sport == 0 || dport == 0) {
-    return false;
-  }
-  if (csum != 0 && !pkt.l4_csum_trusted) {
-    ip_addr_t src = ToLwip(pkt.src);
-    ip_addr_t dst = ToLwip(pkt.dst);
-    pbuf_remove_header(p, pkt.header_len);
-    u16_t sum = ip_chksum_pseudo(p, IP_PROTO_UDP, ulen, &src, &dst);
-    pbuf_add_header_force(p, pkt.header_len);
-    if (sum != 0) {
-      return false;
-    }
-  }
-  *out = UdpHeader{sport, dport, static_cast<uint16_t>(ulen - UDP_HLEN)};
-  return true;
-}
-
-namespace {
-
-void HandleUdp(Netstack* ns, pbuf* p, const Ip4Packet& pkt) {
-  UdpHeader udp;
-  if (!ParseUdp(p, pkt, &udp)) {
-    ++ns->mutable_stats().bad_packets;
-    pbuf_free(p);
-    return;
-  }
-  uint16_t sport = udp.src_port;
-  uint16_t dport = udp.dst_port;
-  static uint8_t payload[kMaxUdpPayload];
-  uint16_t plen = udp.payload_len;
-  pbuf_copy_partial(p, payload, plen, static_cast<u16_t>(pkt.header_len + UDP_HLEN));
-  FlowTuple tuple{Transport::kUdp, {pkt.src, sport}, {pkt.dst, dport}};
-  // A UDP GSO (USO) segment carries several datagrams of gso_size bytes (the last may be
-  // shorter); each is its own datagram to the gateway.
-  const FrameOffload& off = ns->rx_offload();
-  size_t step = off.gso == FrameOffload::Gso::kUdp && off.gso_size != 0 ? off.gso_size : plen;
-  UdpVerdict v = UdpVerdict::kHandled;
-  size_t at = 0;
-  do {  // an empty datagram is one datagram too
-    size_t n = std::min<size_t>(step, plen - at);
-    UdpVerdict one = ns->delegate()->OnUdp(tuple, {payload + at, n});
-    if (one != UdpVerdict::kHandled) {
-      v = one;
-    }
-    at += n;
-  } while (at < plen);
-  if (v == UdpVerdict::kPortUnreachable) {
-    icmp_dest_unreach(p, ICMP_DUR_PORT);  // quotes the IP header + 8 bytes, as RFC 792 asks
-  }
-  pbuf_free(p);
-}
-
 // IsForDhcp4Server: a datagram to the DHCP server port from the guest (0.0.0.0 before it has an
 // address), sent broadcast or to the gateway. Peeks at the UDP ports only; HandleDhcp4 validates.
-bool IsForDhcp4Server(pbuf* p, const Ip4Packet& pkt, const NetstackConfig& cfg) {
+bool IsForDhcp4Server(pbuf* p, const IpPacket& pkt, const NetstackConfig& cfg) {
   if (!cfg.dhcp4 || (pkt.src != cfg.guest_v4 && pkt.src != IpAddress::V4(0))) {
     return false;
   }
@@ -140,7 +74,7 @@ int HandleIp4(pbuf* p, netif* inp) {
     return 0;
   }
   const NetstackConfig& cfg = ns->config();
-  Ip4Packet pkt;
+  IpPacket pkt;
   if (!ParseIp4(p, &pkt)) {
     ++ns->mutable_stats().bad_packets;
     pbuf_free(p);
@@ -190,7 +124,7 @@ int HandleIp4(pbuf* p, netif* inp) {
     }
   }
   if (pkt.protocol == IP_PROTO_UDP) {
-    HandleUdp(ns, p, pkt);
+    HandleUdpDatagram(ns, p, pkt);
   } else if (pkt.protocol == IP_PROTO_ICMP) {
     HandleIcmp4(ns, p, pkt);
   } else {
@@ -201,7 +135,11 @@ int HandleIp4(pbuf* p, netif* inp) {
 
 }  // namespace
 
-void DeliverToTcpInput(pbuf* p, netif* inp, const Ip4Packet& pkt) {
+void DeliverToTcpInput(pbuf* p, netif* inp, const IpPacket& pkt) {
+  if (pkt.v6) {
+    DeliverToTcpInput6(p, inp, pkt);
+    return;
+  }
   ip_data.current_netif = inp;
   ip_data.current_input_netif = inp;
   ip_data.current_ip4_header = static_cast<const ip_hdr*>(p->payload);

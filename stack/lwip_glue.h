@@ -9,10 +9,14 @@
 #include <lwip/init.h>
 #include <lwip/ip.h>
 #include <lwip/ip4_frag.h>
+#include <lwip/ip6.h>
+#include <lwip/ip6_frag.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
+#include <lwip/prot/icmp6.h>
 #include <lwip/prot/ip4.h>
+#include <lwip/prot/ip6.h>
 #include <lwip/prot/tcp.h>
 #include <lwip/prot/udp.h>
 #include <lwip/sys.h>
@@ -28,6 +32,7 @@
 
 #include "stack/dhcp4_server.h"
 #include "stack/guest_connect.h"
+#include "stack/ip6_reassembly.h"
 #include "stack/netstack.h"
 #include "stack/pcb_index.h"
 
@@ -37,12 +42,16 @@ namespace msb::stack {
 // kernel splits them, GSO): the largest IPv4 packet whose frame still fits a 16-bit pbuf length.
 inline constexpr uint16_t kOffloadNetifMtu = 65520;
 inline constexpr uint16_t kOffloadMss4 = kOffloadNetifMtu - 40;
+inline constexpr uint16_t kOffloadMss6 = kOffloadNetifMtu - 60;
 
 IpAddress FromLwip(const ip_addr_t& a);
 ip_addr_t ToLwip(const IpAddress& a);
 
-// Ip4Packet is the validated view of an IPv4 packet the input hook hands on.
-struct Ip4Packet {
+// IpPacket is the validated view of an IPv4 or IPv6 packet an input hook hands on. For IPv6,
+// header_len covers the fixed header (extension headers are not accepted, fragments are
+// reassembled first) and protocol is its next header.
+struct IpPacket {
+  bool v6 = false;
   uint16_t header_len = 0;
   uint16_t total_len = 0;
   uint8_t protocol = 0;
@@ -66,18 +75,37 @@ struct UdpHeader {
 };
 // ParseUdp validates the UDP header of a whole datagram at pkt.header_len in `p` (lengths, ports,
 // checksum unless the offload header vouches for it).
-bool ParseUdp(pbuf* p, const Ip4Packet& pkt, UdpHeader* out);
+bool ParseUdp(pbuf* p, const IpPacket& pkt, UdpHeader* out);
+
+// HandleUdpDatagram hands one whole, validated UDP datagram (either family) to the delegate and
+// answers a refusal with port unreachable (udp_input.cc). Consumes `p`.
+void HandleUdpDatagram(Netstack* ns, pbuf* p, const IpPacket& pkt);
+
+// ICMPv6 (icmp6_link.cc). HandleIcmp6 takes one whole ICMPv6 message from the guest (echo
+// requests; router solicitations are answered there too); consumes `p`. SendIcmp6Error answers
+// the packet in `p` (IPv6 header at the payload; not consumed) with an error from its
+// destination, quoting as much of it as the minimum MTU allows.
+inline constexpr uint8_t kIcmp6DestUnreachable = 1;
+inline constexpr uint8_t kIcmp6AddressUnreachable = 3;
+inline constexpr uint8_t kIcmp6PortUnreachable = 4;
+void HandleIcmp6(Netstack* ns, pbuf* p, const IpPacket& pkt);
+void SendIcmp6Error(Netstack* ns, pbuf* p, const IpPacket& pkt, uint8_t type, uint8_t code);
+// The IPv6 halves of Netstack::SendIcmpEchoReply and SendUdpPortUnreachable.
+void SendIcmp6EchoReply(Netstack* ns, const IpAddress& from, const IpAddress& to,
+                        uint16_t identifier, uint16_t sequence, std::span<const uint8_t> data);
+void SendUdp6PortUnreachable(Netstack* ns, const FlowTuple& udp, size_t payload_len);
 
 // HandleDhcp4 answers one datagram for the gateway's DHCP server (dhcp4_link.cc). Consumes `p`.
-void HandleDhcp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt);
+void HandleDhcp4(Netstack* ns, pbuf* p, const IpPacket& pkt);
 
 // HandleIcmp4 takes one whole ICMP datagram from the guest (icmp4_link.cc). Consumes `p`;
 // returns the IPv4 input hook's result.
-int HandleIcmp4(Netstack* ns, pbuf* p, const Ip4Packet& pkt);
+int HandleIcmp4(Netstack* ns, pbuf* p, const IpPacket& pkt);
 
-// DeliverToTcpInput sets lwIP's per-packet globals as ip4_input would, strips the IP header and
-// runs tcp_input(). Consumes `p`.
-void DeliverToTcpInput(pbuf* p, netif* inp, const Ip4Packet& pkt);
+// DeliverToTcpInput sets lwIP's per-packet globals as ip4_input / ip6_input would, strips the IP
+// header and runs tcp_input(). Consumes `p`. DeliverToTcpInput6 is its IPv6 half (ip6_input.cc).
+void DeliverToTcpInput6(pbuf* p, netif* inp, const IpPacket& pkt);
+void DeliverToTcpInput(pbuf* p, netif* inp, const IpPacket& pkt);
 
 // TcpAcceptor owns the catch-all listener and the table of held SYNs (see netstack.h).
 class TcpAcceptor {
@@ -86,7 +114,7 @@ class TcpAcceptor {
   ~TcpAcceptor();
   Status Init();
   // OnSegment handles one validated TCP packet (payload at the IP header). Consumes `p`.
-  void OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt);
+  void OnSegment(pbuf* p, netif* inp, const IpPacket& pkt);
   bool Resolve(uint64_t syn_id, SynOutcome outcome);
   // Called from GuestTcp when a not-yet-accepted pcb dies.
   void OnHandshakeFailed(GuestTcp* conn);
@@ -99,7 +127,7 @@ class TcpAcceptor {
  private:
   struct Pending {
     FlowTuple tuple;
-    Ip4Packet packet;     // the held SYN's validated header fields
+    IpPacket packet;      // the held SYN's validated header fields
     pbuf* syn = nullptr;  // the held SYN, full IP packet
     std::unique_ptr<GuestTcp> conn;
   };
@@ -107,7 +135,7 @@ class TcpAcceptor {
   static err_t Accept(void* arg, tcp_pcb* newpcb, err_t err);
   // Deliver hands one segment of `tuple` to lwIP through the index, with the listener open on
   // `listen_port` for that one call (0: closed, so strays and refused SYNs get RST).
-  void Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple,
+  void Deliver(pbuf* p, netif* inp, const IpPacket& pkt, const FlowTuple& tuple,
                uint16_t listen_port);
 
   Netstack* stack_;
@@ -158,8 +186,9 @@ struct Netstack::LwipState {
   netif nif{};
   udp_pcb* udp_out = nullptr;
   std::unique_ptr<TcpAcceptor> acceptor;
-  std::unique_ptr<GuestConnector> connector;  // created by the first ConnectToGuest
-  std::optional<Dhcp4Server> dhcp4;           // when NetstackConfig::dhcp4
+  std::unique_ptr<GuestConnector> connector;       // created by the first ConnectToGuest
+  std::optional<Dhcp4Server> dhcp4;                // when NetstackConfig::dhcp4
+  std::unique_ptr<Ip6Reassembler> ip6_reassembly;  // when NetstackConfig::ipv6
 };
 
 }  // namespace msb::stack

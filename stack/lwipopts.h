@@ -30,6 +30,9 @@
 #define LWIP_IPV6_SEND_ROUTER_SOLICIT 0
 #define LWIP_ND6_ALLOW_RA_UPDATES 0
 #define LWIP_IPV6_DUP_DETECT_ATTEMPTS 0
+/* The gateway joins no multicast group beyond what ND needs (solicited-node, checked against its
+ * own addresses without MLD) and sends no MLD reports. */
+#define LWIP_IPV6_MLD 0
 #define LWIP_ARP 1
 #define LWIP_ETHERNET 1
 #define ARP_QUEUEING 1
@@ -85,6 +88,7 @@
 /* Our hooks: the IPv4 input hook terminates TCP/UDP to any destination; random ISNs. */
 #define LWIP_HOOK_FILENAME "msb_lwip_hooks.h"
 #define LWIP_HOOK_IP4_INPUT(pbuf, input_netif) msb_lwip_ip4_input_hook((pbuf), (input_netif))
+#define LWIP_HOOK_IP6_INPUT(pbuf, input_netif) msb_lwip_ip6_input_hook((pbuf), (input_netif))
 #define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) msb_lwip_tcp_isn()
 
 #endif /* MSB_STACK_LWIPOPTS_H_ */

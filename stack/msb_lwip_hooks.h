@@ -12,6 +12,7 @@ struct pbuf;
 struct netif;
 /* Returns non-zero when the packet was consumed (lwIP must not touch it again). */
 int msb_lwip_ip4_input_hook(struct pbuf* p, struct netif* inp);
+int msb_lwip_ip6_input_hook(struct pbuf* p, struct netif* inp);
 uint32_t msb_lwip_tcp_isn(void);
 #ifdef __cplusplus
 }

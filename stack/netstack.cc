@@ -133,6 +133,14 @@ Result<std::unique_ptr<Netstack>> Netstack::Create(const NetstackConfig& config,
   if (!config.gateway_v4.is_v4() || !config.guest_v4.is_v4() || config.v4_prefix_len > 30) {
     return Status::Error("IPv4 gateway and guest addresses and a prefix of /30 or shorter needed");
   }
+  if (config.ipv6 && (!config.gateway_v6.is_v6() || !config.guest_v6.is_v6() ||
+                      !IpPrefix::Make(config.gateway_v6, 64)->Contains(config.guest_v6) ||
+                      config.gateway_v6 == config.guest_v6)) {
+    return Status::Error("IPv6 gateway and guest addresses must be different addresses in one /64");
+  }
+  if (config.ipv6 && config.mtu < 1280) {
+    return Status::Error("IPv6 needs an MTU of at least 1280");
+  }
   if (config.mtu < 576 || config.mtu > 65520) {
     return Status::Error("MTU " + std::to_string(config.mtu) + " out of range 576..65520");
   }
@@ -171,6 +179,20 @@ Status Netstack::Init() {
     // TCP checksums for the guest are completed by its kernel (PrepareTxOffload tags them).
     NETIF_SET_CHECKSUM_CTRL(&lwip_->nif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
   }
+  if (config_.ipv6) {
+    // The link-local address (from the MAC: what router advertisements come from) and the
+    // gateway's address in the guest's /64, both usable at once (no duplicate detection: the
+    // link holds the guest only).
+    netif_create_ip6_linklocal_address(&lwip_->nif, 1);
+    netif_ip6_addr_set_state(&lwip_->nif, 0, IP6_ADDR_PREFERRED);
+    ip_addr_t global = ToLwip(config_.gateway_v6);
+    s8_t index = -1;
+    if (netif_add_ip6_address(&lwip_->nif, ip_2_ip6(&global), &index) != ERR_OK) {
+      return Status::Error("lwIP netif_add_ip6_address failed");
+    }
+    netif_ip6_addr_set_state(&lwip_->nif, index, IP6_ADDR_PREFERRED);
+    lwip_->ip6_reassembly = std::make_unique<Ip6Reassembler>(clock_);
+  }
   netif_set_default(&lwip_->nif);
   netif_set_up(&lwip_->nif);
   netif_set_link_up(&lwip_->nif);
@@ -191,6 +213,8 @@ Status Netstack::Init() {
     }
     lwip_->dhcp4.emplace(std::move(server).value());
   }
+  // The first unsolicited advertisement comes after a guest has had time to ask (it answers).
+  next_router_advertisement_ = clock_.Now() + std::chrono::minutes(5);
   lwip_->acceptor = std::make_unique<TcpAcceptor>(this);
   return lwip_->acceptor->Init();
 }
@@ -235,11 +259,11 @@ bool Netstack::OnDeviceReadable() {
     if (r.offload.gso != FrameOffload::Gso::kNone) {
       ++stats_.gso_frames_in;
     }
-    // Only IPv4 and ARP reach lwIP. IPv6 is not served yet (no address is configured for it), and
-    // lwIP's IPv6 input has undefined behaviour on some inputs when no IPv6 address exists; the
-    // VM front-end work adds IPv6 behind its own validating hook.
+    // Only IPv4, ARP and (when served) IPv6 reach lwIP; every IPv4 and IPv6 packet passes its
+    // validating hook (ip4_input.cc, ip6_input.cc) before lwIP's own input sees it.
     uint16_t ethertype = static_cast<uint16_t>((rx_buf_[12] << 8) | rx_buf_[13]);
-    if (ethertype != ETHTYPE_IP && ethertype != ETHTYPE_ARP) {
+    if (ethertype != ETHTYPE_IP && ethertype != ETHTYPE_ARP &&
+        !(ethertype == ETHTYPE_IPV6 && config_.ipv6)) {
       ++stats_.frames_ignored;
       continue;
     }
@@ -311,6 +335,12 @@ void Netstack::OnDeviceWritable() {
 
 void Netstack::RunTimers() {
   sys_check_timeouts();
+  if (config_.ipv6 && clock_.Now() >= next_router_advertisement_) {
+    // Unsolicited advertisements keep a guest's default route and prefix alive and reach one
+    // whose solicitations were lost (RFC 4861 6.2.4; at most every 600 s).
+    next_router_advertisement_ = clock_.Now() + std::chrono::minutes(5);
+    SendRouterAdvertisement(*IpAddress::Parse("ff02::1"));
+  }
   lwip_->acceptor->CollectGarbage();
 }
 

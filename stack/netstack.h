@@ -46,6 +46,13 @@ struct NetstackConfig {
   // as router and DNS server. A guest configured statically never asks, so it is harmless on.
   bool dhcp4 = true;
   uint32_t dhcp4_lease_seconds = kDhcp4DefaultLeaseSeconds;
+  // ipv6: serve IPv6 on the link. The gateway is gateway_v6 (and a link-local address from its
+  // MAC) in the /64 around it; guests configure themselves by SLAAC from its router
+  // advertisements (prefix, MTU, RDNSS = gateway_v6), or statically (guest_v6, what `run` sets).
+  // Any address of that /64 but the gateway's may be the guest's.
+  bool ipv6 = true;
+  IpAddress gateway_v6 = *IpAddress::Parse("fd42:6d73:62::1");
+  IpAddress guest_v6 = *IpAddress::Parse("fd42:6d73:62::2");
 };
 
 enum class SynVerdict : uint8_t { kReject, kHold };
@@ -81,10 +88,12 @@ struct NetstackStats {
   uint64_t syn_retransmits_dropped = 0;
   uint64_t gso_frames_in = 0;   // segments larger than the MTU handed over by an offloading guest
   uint64_t gso_frames_out = 0;  // segments we handed to the guest's kernel to split
-  uint64_t icmp_echo_answered = 0;  // echo requests to the gateway the stack answered
-  uint64_t icmp_echo_relayed = 0;   // echo requests the delegate relays
-  uint64_t icmp_dropped = 0;        // other ICMP from the guest, and echoes not answered
-  uint64_t pcb_list_resyncs = 0;    // the pcb index rebuilt its order from lwIP's (pcb_index.h)
+  uint64_t icmp_echo_answered = 0;     // echo requests to the gateway the stack answered
+  uint64_t icmp_echo_relayed = 0;      // echo requests the delegate relays
+  uint64_t icmp_dropped = 0;           // other ICMP from the guest, and echoes not answered
+  uint64_t pcb_list_resyncs = 0;       // the pcb index rebuilt its order from lwIP's (pcb_index.h)
+  uint64_t router_solicitations = 0;   // IPv6 router solicitations answered
+  uint64_t router_advertisements = 0;  // router advertisements sent (answers and periodic ones)
 };
 
 class Netstack {
@@ -170,6 +179,9 @@ class Netstack {
   void TransmitFrame(std::span<const std::span<const uint8_t>> parts, const FrameOffload& offload);
   // rx_offload: the offload header of the frame being processed (empty without offloads).
   const FrameOffload& rx_offload() const { return rx_offload_; }
+  // SendRouterAdvertisement advertises the gateway as IPv6 router to `to` (a guest's link-local
+  // address, or all nodes).
+  void SendRouterAdvertisement(const IpAddress& to);
   static Netstack* Instance();
 
  private:
@@ -183,6 +195,7 @@ class Netstack {
   Delegate* delegate_;
   NetstackStats stats_;
   bool offload_ = false;
+  TimePoint next_router_advertisement_{};
   FrameOffload rx_offload_;
   struct QueuedFrame {
     std::vector<uint8_t> bytes;

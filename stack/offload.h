@@ -18,9 +18,9 @@ enum class RxChecksum : uint8_t {
   kBad,      // a partial checksum or GSO claim that does not fit the packet: drop it
 };
 
-// ClassifyRxChecksum judges the offload header of one received IPv4 packet (`ip` starts at the IP
-// header; `ip_header_len` and `protocol` are already validated). A partial checksum is trusted
-// only when it is where the header says TCP's or UDP's is (csum_start at the L4 header,
+// ClassifyRxChecksum judges the offload header of one received IPv4 or IPv6 packet (`ip` starts at
+// the IP header; `ip_header_len` and `protocol` are already validated). A partial checksum is
+// trusted only when it is where the header says TCP's or UDP's is (csum_start at the L4 header,
 // csum_offset 16 or 6) and holds exactly the pseudo-header sum a sending kernel leaves there; a GSO
 // claim must name the packet's own protocol. Anything else is kBad: such frames are rejected, not
 // delivered.
@@ -28,7 +28,7 @@ RxChecksum ClassifyRxChecksum(const FrameOffload& offload, std::span<const uint8
                               size_t ip_header_len, uint8_t protocol);
 
 // PrepareTxOffload tags one Ethernet frame for the guest. `head` holds at least the frame's
-// Ethernet, IP and TCP headers (it may hold more); `frame_len` is the whole frame. For IPv4 TCP it
+// Ethernet, IP and TCP headers (it may hold more); `frame_len` is the whole frame. For TCP it
 // writes the pseudo-header sum into the checksum field and returns needs_csum, plus GSO with
 // gso_size = what one segment carries at `link_mtu` when the payload is larger. Other frames
 // (complete checksums) get an empty offload. nullopt: `head` is too short to hold the headers
@@ -40,5 +40,11 @@ std::optional<FrameOffload> PrepareTxOffload(std::span<uint8_t> head, size_t fra
 // for an L4 segment of `l4_len` bytes, in network byte order as it sits in the header field.
 uint16_t PseudoHeaderSum4(std::span<const uint8_t, 4> src, std::span<const uint8_t, 4> dst,
                           uint8_t protocol, uint16_t l4_len);
+// PseudoHeaderSum6 is the same for the IPv6 pseudo-header (RFC 8200 8.1).
+uint16_t PseudoHeaderSum6(std::span<const uint8_t, 16> src, std::span<const uint8_t, 16> dst,
+                          uint8_t protocol, uint32_t l4_len);
+// PrepareTxOffload6 is PrepareTxOffload's IPv6 half (TCP directly after the fixed header).
+std::optional<FrameOffload> PrepareTxOffload6(std::span<uint8_t> head, size_t frame_len,
+                                              uint16_t link_mtu);
 
 }  // namespace msb::stack

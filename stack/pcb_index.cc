@@ -44,7 +44,7 @@ tcp_pcb* Splice(tcp_pcb* head, tcp_pcb* rest) {
 
 // InputHidden runs tcp_input() with lwIP's active list and/or TIME_WAIT list looking empty, then
 // puts what lwIP added meanwhile in front of what was hidden.
-void InputHidden(pbuf* p, netif* inp, const Ip4Packet& pkt, bool hide_active, bool hide_tw) {
+void InputHidden(pbuf* p, netif* inp, const IpPacket& pkt, bool hide_active, bool hide_tw) {
   tcp_pcb* active = nullptr;
   tcp_pcb* time_wait = nullptr;
   if (hide_active) {
@@ -185,7 +185,7 @@ bool PcbIndex::MoveToFront(Entry* e) {
   return true;
 }
 
-void PcbIndex::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple) {
+void PcbIndex::Deliver(pbuf* p, netif* inp, const IpPacket& pkt, const FlowTuple& tuple) {
   auto it = entries_.find(tuple);
   if (it == entries_.end()) {
     InputHidden(p, inp, pkt, /*hide_active=*/true, /*hide_tw=*/true);

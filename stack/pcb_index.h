@@ -34,7 +34,7 @@ struct pbuf;
 
 namespace msb::stack {
 
-struct Ip4Packet;
+struct IpPacket;
 
 struct FlowTupleHash {
   size_t operator()(const FlowTuple& t) const;
@@ -57,7 +57,7 @@ class PcbIndex {
   // in the file comment. Nothing lwIP calls back while lists are hidden may open, close or abort
   // another connection: only SYN handling and strays run hidden, and neither reaches the gateway.
   // Consumes `p`.
-  void Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple);
+  void Deliver(pbuf* p, netif* inp, const IpPacket& pkt, const FlowTuple& tuple);
 
   size_t size() const { return entries_.size(); }
   // resyncs: how often the shadow order had to be rebuilt from lwIP's list.

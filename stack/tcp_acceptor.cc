@@ -30,7 +30,7 @@ bool TupleIs(const tcp_pcb* pcb, const FlowTuple& t) {
          FromLwip(pcb->local_ip) == t.dest.ip && FromLwip(pcb->remote_ip) == t.guest.ip;
 }
 
-bool ChecksumOk(pbuf* p, const Ip4Packet& pkt) {
+bool ChecksumOk(pbuf* p, const IpPacket& pkt) {
   ip_addr_t src = ToLwip(pkt.src);
   ip_addr_t dst = ToLwip(pkt.dst);
   pbuf_remove_header(p, pkt.header_len);
@@ -88,7 +88,7 @@ Status TcpAcceptor::Init() {
   return Status::Ok();
 }
 
-void TcpAcceptor::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowTuple& tuple,
+void TcpAcceptor::Deliver(pbuf* p, netif* inp, const IpPacket& pkt, const FlowTuple& tuple,
                           uint16_t listen_port) {
   listener_->local_port = listen_port;
   index_.Deliver(p, inp, pkt, tuple);
@@ -96,7 +96,7 @@ void TcpAcceptor::Deliver(pbuf* p, netif* inp, const Ip4Packet& pkt, const FlowT
   stack_->mutable_stats().pcb_list_resyncs = index_.resyncs();
 }
 
-void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const Ip4Packet& pkt) {
+void TcpAcceptor::OnSegment(pbuf* p, netif* inp, const IpPacket& pkt) {
   uint8_t hdr[TCP_HLEN];
   if (pkt.total_len - pkt.header_len < TCP_HLEN ||
       pbuf_copy_partial(p, hdr, TCP_HLEN, pkt.header_len) != TCP_HLEN) {
@@ -171,7 +171,7 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
   pbuf* syn = it->second.syn;
   it->second.syn = nullptr;
   // A copy: the entry may be erased below, or by a callback while the SYN is in tcp_input.
-  const Ip4Packet packet = it->second.packet;
+  const IpPacket packet = it->second.packet;
   netif* inp = &stack_->lwip()->nif;
   if (outcome == SynOutcome::kAccept) {
     injecting_ = syn_id;
@@ -193,6 +193,9 @@ bool TcpAcceptor::Resolve(uint64_t syn_id, SynOutcome outcome) {
   pending_.erase(it);
   if (outcome == SynOutcome::kRefuse) {
     Deliver(syn, inp, packet, tuple, 0);
+  } else if (packet.v6) {
+    SendIcmp6Error(stack_, syn, packet, kIcmp6DestUnreachable, kIcmp6AddressUnreachable);
+    pbuf_free(syn);
   } else {
     icmp_dest_unreach(syn, ICMP_DUR_HOST);
     pbuf_free(syn);
@@ -212,6 +215,9 @@ err_t TcpAcceptor::PassiveOpen(u8_t /*id*/, tcp_pcb_listen* lpcb, tcp_pcb* cpcb)
   if (self->stack_->offload() && IP_IS_V4_VAL(cpcb->remote_ip) && cfg.mtu > 40 &&
       cpcb->mss >= cfg.mtu - 40) {
     cpcb->mss = kOffloadMss4;
+  } else if (self->stack_->offload() && IP_IS_V6_VAL(cpcb->remote_ip) && cfg.mtu > 60 &&
+             cpcb->mss >= cfg.mtu - 60) {
+    cpcb->mss = kOffloadMss6;
   }
   self->index_.Track(cpcb, it->second.tuple);
   it->second.conn = std::make_unique<GuestTcp>(cpcb, it->second.tuple, it->first);

@@ -18,8 +18,15 @@ namespace {
 
 constexpr size_t kIcmpHeader = 8;
 constexpr size_t kMaxMessage = 65535;
-constexpr uint8_t kEchoRequest = 8;
-constexpr uint8_t kEchoReply = 0;
+uint8_t EchoRequestType(const IpAddress& to) {
+  return to.is_v6() ? 128 : 8;
+}
+uint8_t EchoReplyType(const IpAddress& from) {
+  return from.is_v6() ? 129 : 0;
+}
+int EchoProtocol(const IpAddress& to) {
+  return to.is_v6() ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
+}
 constexpr int kMaxReadsPerWakeup = 16;
 
 std::string PingGroupRange() {
@@ -42,20 +49,26 @@ struct IcmpRelay::Flow final : IoHandler {
 };
 
 IcmpRelay::IcmpRelay(EventLoop* loop, GuestDatagrams* guest, const IcmpRelayOptions& options)
-    : loop_(loop), guest_(guest), options_(options) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+    : loop_(loop),
+      guest_(guest),
+      options_(options),
+      v4_(ProbeFamily(IpFamily::kV4)),
+      v6_(ProbeFamily(IpFamily::kV6)) {}
+
+IcmpRelay::Probe IcmpRelay::ProbeFamily(IpFamily family) {
+  bool v6 = family == IpFamily::kV6;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC,
+                  v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP});
   if (fd >= 0) {
     close(fd);
-    available_ = true;
-    return;
+    return {true, {}};
   }
   int err = errno;
-  unavailable_reason_ =
-      err == EACCES || err == EPERM
-          ? "this host does not allow unprivileged ICMP echo sockets for group " +
-                std::to_string(getegid()) + " (net.ipv4.ping_group_range is \"" + PingGroupRange() +
-                "\")"
-          : std::string("ICMP echo sockets are not available: ") + std::strerror(err);
+  return {false, err == EACCES || err == EPERM
+                     ? "this host does not allow unprivileged ICMP echo sockets for group " +
+                           std::to_string(getegid()) + " (net.ipv4.ping_group_range is \"" +
+                           PingGroupRange() + "\")"
+                     : std::string("ICMP echo sockets are not available: ") + std::strerror(err)};
 }
 
 IcmpRelay::~IcmpRelay() {
@@ -68,7 +81,7 @@ IcmpRelay::~IcmpRelay() {
 }
 
 bool IcmpRelay::Send(const stack::IcmpEcho& echo) {
-  if (!available_ || echo.data.size() > kMaxMessage - 20 - kIcmpHeader) {
+  if (!available(echo.flow.dest.ip.family()) || echo.data.size() > kMaxMessage - 40 - kIcmpHeader) {
     ++stats_.dropped;
     return false;
   }
@@ -79,7 +92,7 @@ bool IcmpRelay::Send(const stack::IcmpEcho& echo) {
         return a.second->last_active < b.second->last_active;
       }));
     }
-    auto fd = ConnectDatagram({echo.flow.dest.ip, 0}, IPPROTO_ICMP);
+    auto fd = ConnectDatagram({echo.flow.dest.ip, 0}, EchoProtocol(echo.flow.dest.ip));
     if (!fd.ok()) {
       ++stats_.dropped;
       return false;
@@ -100,7 +113,7 @@ bool IcmpRelay::Send(const stack::IcmpEcho& echo) {
   f->last_active = loop_->clock().Now();
   // The kernel sets the identifier (the socket's) and the checksum.
   std::vector<uint8_t> msg(kIcmpHeader + echo.data.size());
-  msg[0] = kEchoRequest;
+  msg[0] = EchoRequestType(echo.flow.dest.ip);
   msg[6] = static_cast<uint8_t>(echo.sequence >> 8);
   msg[7] = static_cast<uint8_t>(echo.sequence);
   std::copy(echo.data.begin(), echo.data.end(), msg.begin() + kIcmpHeader);
@@ -122,7 +135,7 @@ void IcmpRelay::OnReadable(Flow* f) {
       }
       continue;  // an ICMP error for this ping (unreachable): read and cleared, not relayed
     }
-    if (static_cast<size_t>(n) < kIcmpHeader || buf[0] != kEchoReply) {
+    if (static_cast<size_t>(n) < kIcmpHeader || buf[0] != EchoReplyType(f->ping.dest.ip)) {
       continue;
     }
     f->last_active = loop_->clock().Now();

@@ -1,7 +1,8 @@
 // IcmpRelay: the guest's pings to hosts other than the gateway, through unprivileged ICMP echo
-// sockets (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP)), which Linux allows only to the groups in
-// net.ipv4.ping_group_range. Whether the host allows them is probed once, at creation: when it
-// does not, available() is false and unavailable_reason() says why, for a start-up warning.
+// sockets (socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), and IPPROTO_ICMPV6 for IPv6), which Linux
+// allows only to the groups in net.ipv4.ping_group_range (one setting for both families).
+// Whether the host allows them is probed once per family, at creation: when it does not,
+// available() is false and unavailable_reason() says why, for a start-up warning.
 //
 // A ping (guest address, identifier, destination) gets one socket connected to the destination;
 // the kernel gives each socket its own identifier, so replies are matched to the guest's ping by
@@ -39,8 +40,8 @@ class IcmpRelay {
   IcmpRelay(const IcmpRelay&) = delete;
   IcmpRelay& operator=(const IcmpRelay&) = delete;
 
-  bool available() const { return available_; }
-  const std::string& unavailable_reason() const { return unavailable_reason_; }
+  bool available(IpFamily family) const { return probe(family).available; }
+  const std::string& unavailable_reason(IpFamily family) const { return probe(family).reason; }
   // Send relays one echo request; false when it could not be sent (the guest's ping then sees
   // no answer, as for a lost packet).
   bool Send(const stack::IcmpEcho& echo);
@@ -50,6 +51,12 @@ class IcmpRelay {
 
  private:
   struct Flow;
+  struct Probe {
+    bool available = false;
+    std::string reason;
+  };
+  static Probe ProbeFamily(IpFamily family);
+  const Probe& probe(IpFamily family) const { return family == IpFamily::kV4 ? v4_ : v6_; }
   void OnReadable(Flow* f);
   void End(std::map<stack::FlowTuple, std::unique_ptr<Flow>>::iterator it);
   void ArmSweep();
@@ -58,8 +65,8 @@ class IcmpRelay {
   GuestDatagrams* guest_;
   IcmpRelayOptions options_;
   IcmpRelayStats stats_;
-  bool available_ = false;
-  std::string unavailable_reason_;
+  Probe v4_;
+  Probe v6_;
   std::map<stack::FlowTuple, std::unique_ptr<Flow>> flows_;
   TimerId sweep_timer_ = 0;
 };

@@ -121,13 +121,16 @@ void DnsForwarder::Handle(DnsRequest&& request, DnsReply reply) {
     if (qtype == TypeOf(dns::RType::kA) && policy_->host().v4) {
       addrs.push_back(*policy_->host().v4);
       pins_->Update(q.question.name, IpFamily::kV4, addrs, std::chrono::seconds(kHostAliasTtl));
+    } else if (qtype == TypeOf(dns::RType::kAaaa) && policy_->host().v6) {
+      addrs.push_back(*policy_->host().v6);
+      pins_->Update(q.question.name, IpFamily::kV6, addrs, std::chrono::seconds(kHostAliasTtl));
     }
     Complete(p, dns::BuildAddressAnswer(q, addrs, kHostAliasTtl));
     return;
   }
-  if (qtype == TypeOf(dns::RType::kAaaa)) {
-    // The guest has no IPv6 path through the gateway yet: an empty answer makes applications use
-    // IPv4 at once instead of trying addresses they cannot reach.
+  if (qtype == TypeOf(dns::RType::kAaaa) && !policy_->host().v6) {
+    // The guest has no IPv6 path through the gateway (--no-ipv6): an empty answer makes
+    // applications use IPv4 at once instead of trying addresses they cannot reach.
     p->reason = "no IPv6 for the guest";
     pins_->Clear(q.question.name, IpFamily::kV6);
     Complete(p, dns::BuildError(q, dns::Rcode::kNoError));
@@ -136,8 +139,9 @@ void DnsForwarder::Handle(DnsRequest&& request, DnsReply reply) {
   DnsUpstream* upstream = upstream_.get();
   // DNS over TLS is terminated by the gateway whatever address it went to: its queries are the
   // gateway's to answer, as if sent to its own address.
-  bool to_gateway =
-      p->request.over_tls || (policy_->host().v4 && p->request.dest.ip == *policy_->host().v4);
+  bool to_gateway = p->request.over_tls ||
+                    (policy_->host().v4 && p->request.dest.ip == *policy_->host().v4) ||
+                    (policy_->host().v6 && p->request.dest.ip == *policy_->host().v6);
   if (!to_gateway) {
     // `dig @target`: only if the guest may reach that resolver itself.
     policy::FlowQuery fq;
@@ -199,12 +203,15 @@ void DnsForwarder::OnUpstream(std::shared_ptr<Pending> p, DnsUpstreamResult&& re
       p->decision = d;
       p->reason = "CNAME to denied name " + alias;
       pins_->Clear(q.question.name, IpFamily::kV4);
+      pins_->Clear(q.question.name, IpFamily::kV6);
       Complete(p, dns::BuildError(q, dns::Rcode::kNxDomain));
       return;
     }
   }
-  IpFamily family = IpFamily::kV4;
-  bool address_query = q.question.qtype == TypeOf(dns::RType::kA);
+  // A answers pin IPv4 addresses to the name, AAAA answers IPv6 ones (each family on its own).
+  IpFamily family = q.question.qtype == TypeOf(dns::RType::kAaaa) ? IpFamily::kV6 : IpFamily::kV4;
+  bool address_query =
+      q.question.qtype == TypeOf(dns::RType::kA) || q.question.qtype == TypeOf(dns::RType::kAaaa);
   if (options_.rebind_protection) {
     for (const IpAddress& ip : dns::AllAddresses(resp)) {
       if (policy::IsRebindingTarget(ip, policy_->host()) &&
@@ -249,8 +256,7 @@ void DnsForwarder::OnUpstream(std::shared_ptr<Pending> p, DnsUpstreamResult&& re
 void DnsForwarder::Complete(std::shared_ptr<Pending> p, std::vector<uint8_t>&& response) {
   const dns::Query& q = p->query;
   AuditRecord rec("dns.query");
-  rec.Flow(
-      {p->request.flow_id, ProtoName(p->request), p->request.guest, p->request.dest});
+  rec.Flow({p->request.flow_id, ProtoName(p->request), p->request.guest, p->request.dest});
   JsonWriter& j = rec.json();
   if (p->request.tcp_flow_id != 0) {
     j.Uint("tcp_flow", p->request.tcp_flow_id);

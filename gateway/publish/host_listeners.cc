@@ -1,8 +1,6 @@
 // HostListeners: opening the published ports' host sockets (see host_listeners.h).
 #include "gateway/publish/host_listeners.h"
 
-#include "gateway/core/upstream_socket.h"
-
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include <cstring>
 
 #include "base/errno_message.h"
+#include "gateway/core/upstream_socket.h"
 
 namespace msb::gateway {
 namespace {

@@ -164,8 +164,7 @@ void Publisher::Receive(const HostListeners::Listener& l) {
     if (!peer) {
       continue;
     }
-    if (!udp_.OnPeerDatagram(l.fd, l.port, *peer,
-                             {datagram_.data(), static_cast<size_t>(n)})) {
+    if (!udp_.OnPeerDatagram(l.fd, l.port, *peer, {datagram_.data(), static_cast<size_t>(n)})) {
       ++stats_.udp_denied;
     }
   }

@@ -1,10 +1,9 @@
 // UdpNat: peers of published UDP ports mapped to gateway ports, both ways (see udp_nat.h).
 #include "gateway/publish/udp_nat.h"
 
-#include "gateway/core/upstream_socket.h"
-
 #include <sys/socket.h>
 
+#include "gateway/core/upstream_socket.h"
 #include "gateway/publish/host_listeners.h"
 #include "gateway/publish/ingress_audit.h"
 

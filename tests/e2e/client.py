@@ -283,7 +283,7 @@ def main():
     elif cmd == "hold":
         print(hold(host, port, int(sys.argv[4])), flush=True)
     elif cmd == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(5)
         s.connect((host, port))
         s.send(bytes.fromhex(sys.argv[4]))

@@ -4,7 +4,7 @@ Every suite runs inside private namespaces of its own (`unshare --net --mount --
 --mount-proc`, see run_e2e.sh). Inside, this module builds:
 
   test host namespace (the gateway's side)        internet namespace "msbt-inet-<pid>"
-    lo: 127.0.0.1 canary listeners (80, 7)          lo: 198.51.100.10, .20, .53 (servers)
+    lo: 127.0.0.1 canary listeners (80, 7)          lo: 198.51.100.10, .20, .53, 2001:db8:100::10
     wan0 203.0.113.1/24, 2001:db8:ffff::1/64 <-veth-> wan1 203.0.113.2/24, 2001:db8:ffff::2/64
     default routes (v4 and v6) -> the internet ns       canaries 10.11.12.13, 192.168.77.1,
                                                          169.254.169.254, 100.64.1.1 on lo
@@ -31,6 +31,7 @@ CLIENT = os.path.join(HERE, "client.py")
 
 SERVER = "198.51.100.10"
 SERVER2 = "198.51.100.20"
+SERVER6 = "2001:db8:100::10"  # the IPv6 server (HTTP 80, UDP echo 7) in the internet namespace
 DNS1 = "198.51.100.53"  # the test world's nameserver (dnsmasq)
 DNS2 = "198.51.100.54"  # a second nameserver with different answers (for `dig @DNS2`)
 DEAD_DNS = "198.51.100.99"  # routed into the internet ns and dropped there: queries time out
@@ -204,6 +205,7 @@ class World:
         sh(*n, "ip", "link", "set", "wan1", "up")
         for addr in [SERVER, SERVER2, DNS1, DNS2] + CANARIES:
             sh(*n, "ip", "addr", "add", addr + "/32", "dev", "lo")
+        sh(*n, "ip", "-6", "addr", "add", SERVER6 + "/128", "dev", "lo", "nodad")
         sh(*n, "ip", "route", "add", "default", "via", "203.0.113.1")
         sh("ip", "route", "add", "default", "via", "203.0.113.2")
         sh("ip", "-6", "route", "add", "default", "via", "2001:db8:ffff::2")
@@ -212,7 +214,7 @@ class World:
         with open(os.path.join(self.tmp, "servers.log"), "w") as log:
             # UDP echo services (port 7) on the servers and the canaries.
             p = subprocess.Popen(n + [PYTHON, os.path.join(HERE, "servers.py"), self.conn_log,
-                                      ready, SERVER, SERVER2] + CANARIES,
+                                      ready, SERVER, SERVER2, SERVER6] + CANARIES,
                                  stdout=log, stderr=subprocess.STDOUT)
         self._pids.append(p)
         self._wait_for_port(SERVER, 80, ready)
@@ -232,6 +234,9 @@ class World:
              ["--address=/whoami.example.test/%s" % DNS1,
               # dnsmasq only chains a CNAME to names it knows from a host record
               "--host-record=target.example.test,%s" % SERVER,
+              # IPv6: a name with only an AAAA record, and one with both
+              "--host-record=v6.example.test,%s" % SERVER6,
+              "--host-record=dual.example.test,%s,%s" % (SERVER, SERVER6),
               "--cname=cname.example.test,target.example.test",
               "--address=/#/"]),  # everything else: NXDOMAIN
             (DNS2, ["--address=/whoami.example.test/%s" % DNS2, "--address=/#/"]),

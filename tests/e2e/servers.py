@@ -148,6 +148,15 @@ class HttpServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         return conn, addr
 
 
+class HttpServer6(HttpServer):
+    """The same service on one IPv6 address (v6 only: IPv4 keeps its own sockets)."""
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
 class SinkReply(socketserver.BaseRequestHandler):
     def handle(self):
         h = hashlib.sha256()
@@ -215,7 +224,7 @@ def udp_echo_forever(conn_log, addr, port):
     """Echoes every UDP datagram to its sender (any size up to the 64 KiB limit). Bound to one
     address, so replies come from the address the client sent to (as a connected client, and the
     gateway's relay, require); a wildcard socket would answer from the route's address."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
     while True:
         data, peer = s.recvfrom(65535)
@@ -234,6 +243,10 @@ def main():
     servers = []
     for port in (80, 8080):
         s = HttpServer(("0.0.0.0", port), Handler)
+        s.conn_log = conn_log
+        servers.append(s)
+    for addr in (a for a in sys.argv[3:] if ":" in a):  # the IPv6 servers
+        s = HttpServer6((addr, 80), Handler)
         s.conn_log = conn_log
         servers.append(s)
     s = SinkServer(("0.0.0.0", 7), SinkReply)

@@ -11,7 +11,7 @@ import time
 import unittest
 
 from harness import (CANARIES, DEAD_DNS, DNS1, DNS2, DNS_TTL, GATEWAY_IP, PYTHON, SERVER,
-                     SERVER2, shared_world)
+                     SERVER2, SERVER6, shared_world)
 
 WORLD = None
 
@@ -31,7 +31,7 @@ def status(r):
 
 
 def answers(r):
-    """The A records in dig's ANSWER SECTION."""
+    """The A and AAAA records in dig's ANSWER SECTION."""
     out = []
     section = False
     for line in r.stdout.splitlines():
@@ -41,7 +41,7 @@ def answers(r):
             section = False
         elif section and line.strip():
             parts = line.split()
-            if parts[3] == "A":
+            if parts[3] in ("A", "AAAA"):
                 out.append(parts[4])
     return out
 
@@ -104,8 +104,11 @@ class ResolutionTest(unittest.TestCase):
                 self.assertIn("flags: qr aa", r.stdout)
                 q = r.events("dns.query")[0]
                 self.assertIsNone(q["upstream"])
-        r = WORLD.run(["getent", "hosts", "host.microsandbox.internal"])
+        r = WORLD.run(["getent", "ahosts", "host.microsandbox.internal"])
         self.assertIn(GATEWAY_IP, r.stdout)
+        self.assertIn("fd42:6d73:62::1", r.stdout)  # and its IPv6 address (/etc/hosts has both)
+        r = dig("AAAA", "host.microsandbox.internal")
+        self.assertEqual(answers(r), ["fd42:6d73:62::1"], r)
 
     def test_formerr_for_two_questions(self):
         # id 0x1234, RD, QDCOUNT 2, both "a." IN A
@@ -296,16 +299,23 @@ class ConfigFileTest(unittest.TestCase):
 
     def test_interface_section_sets_the_guests_link(self):
         path = self.write({"interface": {"ipv4_address": "10.77.0.6", "mtu": 1400,
-                                         "mac": [2, 109, 115, 0, 7, 2], "ipv6_address": None}})
+                                         "mac": [2, 109, 115, 0, 7, 2],
+                                         "ipv6_address": "fd42:77::6", "ipv6_pool": None}})
         r = WORLD.run(["sh", "-c", "ip -o -4 addr show eth0; ip route show default; "
+                       "ip -o -6 addr show eth0 scope global; ip -6 route show default; "
+                       "curl -sS --fail -m 10 http://[%s]/hello; " % SERVER6 +
                        "cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address; "
                        "curl -sS --fail http://%s/hello" % SERVER], flags=["--config", path])
         self.assertIn("inet 10.77.0.6/30", r.stdout, r)
         self.assertIn("default via 10.77.0.5 dev eth0", r.stdout, r)
+        self.assertIn("inet6 fd42:77::6/64", r.stdout, r)
+        self.assertIn("default via fd42:77::1 dev eth0", r.stdout, r)
+        self.assertIn("hello from %s" % SERVER6, r.stdout, r)
         self.assertIn("1400\n02:6d:73:00:07:02\n", r.stdout, r)
         self.assertIn("hello from %s" % SERVER, r.stdout, r)
-        [d] = r.events("flow.decision")
-        self.assertEqual(d["src"].split(":")[0], "10.77.0.6", r)
+        d = r.events("flow.decision")
+        self.assertEqual(d[0]["src"].split("]:")[0], "[fd42:77::6", r)
+        self.assertEqual(d[1]["src"].split(":")[0], "10.77.0.6", r)
         # Flags win over the section.
         r = WORLD.run(["sh", "-c", "ip -o -4 addr show eth0"],
                       flags=["--config", path, "--guest-ip", "172.16.0.2",

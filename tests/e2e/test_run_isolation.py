@@ -264,7 +264,7 @@ class UserTest(unittest.TestCase):
 
     def test_unprivileged_command_still_gets_dns_and_trust_bundle(self):
         r = run(["sh", "-c", "cat /etc/resolv.conf; head -c 27 \"$SSL_CERT_FILE\"; echo;"
-                 "getent hosts host.microsandbox.internal"],
+                 "getent ahostsv4 host.microsandbox.internal | head -1"],
                 flags=["--user", "nobody", "--tls-intercept", "--state-dir",
                        WORLD.path("isolation-state")])
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -527,6 +527,13 @@ TEST(ConfigTest, InterfaceSection) {
   EXPECT_EQ(c.interface->mtu, 1400);
   EXPECT_EQ(c.interface->guest_v4, *IpAddress::Parse("10.1.2.6"));
   EXPECT_EQ(c.interface->gateway_v4, *IpAddress::Parse("10.1.2.5"));
+  EXPECT_FALSE(c.interface->guest_v6.has_value());
+  c = Parse(R"({"interface": {"ipv6_address": "fd42:1:2:3::7"}})");
+  EXPECT_EQ(c.interface->guest_v6, *IpAddress::Parse("fd42:1:2:3::7"));
+  EXPECT_EQ(c.interface->gateway_v6, *IpAddress::Parse("fd42:1:2:3::1"));
+  c = Parse(R"({"interface": {"ipv6_pool": "fd42:6d73:62::/48"}})");
+  EXPECT_EQ(c.interface->guest_v6, *IpAddress::Parse("fd42:6d73:62::2"));
+  EXPECT_EQ(c.interface->gateway_v6, *IpAddress::Parse("fd42:6d73:62::1"));
   // A pool alone: its first /30 (microsandbox's slot 0).
   c = Parse(R"({"interface": {"ipv4_pool": "172.20.0.0/14"}})");
   EXPECT_EQ(c.interface->guest_v4, *IpAddress::Parse("172.20.0.2"));
@@ -571,9 +578,16 @@ TEST(ConfigTest, InterfaceErrorsNameTheField) {
            Case{R"({"interface": {"ipv4_pool": "fd00::/48"}})",
                 "$.interface.ipv4_pool: \"fd00::/48\" is not an IPv4 block (ipv6_pool takes "
                 "IPv6)"},
-           Case{R"({"interface": {"ipv6_address": "fd42:6d73:62::2"}})",
-                "$.interface.ipv6_address: IPv6 is not supported by this version of msb-gateway "
-                "(set it to null or leave it out)"},
+           Case{R"({"interface": {"ipv6_address": "10.0.0.2"}})",
+                "$.interface.ipv6_address: \"10.0.0.2\" is not an IPv6 address"},
+           Case{R"({"interface": {"ipv6_address": "fd42:6d73:62::1"}})",
+                "$.interface.ipv6_address: fd42:6d73:62::1 cannot be the guest's address: the "
+                "gateway takes ::1 of the /64"},
+           Case{R"({"interface": {"ipv6_address": "fd00::2", "ipv6_pool": "fd42::/48"}})",
+                "$.interface.ipv6_address: fd00::2 is not inside ipv6_pool fd42::/48"},
+           Case{R"({"interface": {"ipv6_pool": "fd42::/96"}})",
+                "$.interface.ipv6_pool: the pool must be an IPv6 block of /64 or shorter, found "
+                "\"fd42::/96\""},
            Case{R"({"interface": {"ipv4_adress": "10.0.0.2"}})",
                 "$.interface.ipv4_adress: unknown field: expected \"mac\", \"mtu\", "
                 "\"ipv4_address\", \"ipv4_pool\", \"ipv6_address\" or \"ipv6_pool\" (did you "

@@ -1,6 +1,8 @@
 // Frame builders and parser for the stack tests (see frames.h).
 #include "tests/stack/frames.h"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace msb::testing {
@@ -23,11 +25,23 @@ uint32_t Get32(std::span<const uint8_t> b, size_t at) {
 
 uint32_t PseudoHeaderSum(const IpAddress& src, const IpAddress& dst, uint8_t proto, size_t len) {
   uint32_t sum = 0;
-  for (int i = 0; i < 4; i += 2) {
+  int n = src.is_v6() ? 16 : 4;
+  for (int i = 0; i < n; i += 2) {
     sum += static_cast<uint32_t>((src.bytes()[i] << 8) | src.bytes()[i + 1]);
     sum += static_cast<uint32_t>((dst.bytes()[i] << 8) | dst.bytes()[i + 1]);
   }
-  return sum + proto + static_cast<uint32_t>(len);
+  return sum + proto + static_cast<uint32_t>(len >> 16) + static_cast<uint32_t>(len & 0xffff);
+}
+
+// IpPacketFor builds the IP packet of either family, by the source's.
+std::vector<uint8_t> IpPacketFor(const IpAddress& src, const IpAddress& dst, uint8_t protocol,
+                                 std::span<const uint8_t> payload) {
+  return src.is_v6() ? Ipv6Packet(src, dst, protocol, payload)
+                     : Ipv4Packet(src, dst, protocol, payload);
+}
+
+uint16_t EthertypeFor(const IpAddress& src) {
+  return src.is_v6() ? 0x86dd : 0x0800;
 }
 
 }  // namespace
@@ -76,6 +90,45 @@ std::vector<uint8_t> Ipv4Packet(const IpAddress& src, const IpAddress& dst, uint
   return p;
 }
 
+std::vector<uint8_t> Ipv6Packet(const IpAddress& src, const IpAddress& dst, uint8_t next,
+                                std::span<const uint8_t> payload, uint8_t hop_limit) {
+  std::vector<uint8_t> p = {0x60, 0, 0, 0};
+  Put16(&p, static_cast<uint16_t>(payload.size()));
+  p.push_back(next);
+  p.push_back(hop_limit);
+  p.insert(p.end(), src.bytes().begin(), src.bytes().end());
+  p.insert(p.end(), dst.bytes().begin(), dst.bytes().end());
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+std::vector<uint8_t> Icmp6Message(const IpAddress& src, const IpAddress& dst,
+                                  std::vector<uint8_t> msg) {
+  msg[2] = msg[3] = 0;
+  uint16_t c = InternetChecksum(msg, PseudoHeaderSum(src, dst, 58, msg.size()));
+  msg[2] = static_cast<uint8_t>(c >> 8);
+  msg[3] = static_cast<uint8_t>(c);
+  return msg;
+}
+
+std::vector<std::vector<uint8_t>> Ipv6Fragments(const IpAddress& src, const IpAddress& dst,
+                                                uint8_t next, std::span<const uint8_t> payload,
+                                                size_t piece, uint32_t id) {
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t at = 0; at < payload.size(); at += piece) {
+    size_t n = std::min(piece, payload.size() - at);
+    bool more = at + n < payload.size();
+    std::vector<uint8_t> f = {next, 0};
+    Put16(&f, static_cast<uint16_t>(at | (more ? 1 : 0)));
+    Put16(&f, static_cast<uint16_t>(id >> 16));
+    Put16(&f, static_cast<uint16_t>(id));
+    f.insert(f.end(), payload.begin() + static_cast<std::ptrdiff_t>(at),
+             payload.begin() + static_cast<std::ptrdiff_t>(at + n));
+    out.push_back(EthernetFrame(kGatewayMac, kGuestMac, 0x86dd, Ipv6Packet(src, dst, 44, f)));
+  }
+  return out;
+}
+
 std::vector<uint8_t> TcpFrame(const TcpSegment& seg) {
   std::vector<uint8_t> opts = seg.options;
   while (opts.size() % 4 != 0) {
@@ -96,7 +149,8 @@ std::vector<uint8_t> TcpFrame(const TcpSegment& seg) {
   uint16_t c = InternetChecksum(t, PseudoHeaderSum(seg.src.ip, seg.dst.ip, 6, t.size()));
   t[16] = static_cast<uint8_t>(c >> 8);
   t[17] = static_cast<uint8_t>(c);
-  return EthernetFrame(kGatewayMac, kGuestMac, 0x0800, Ipv4Packet(seg.src.ip, seg.dst.ip, 6, t));
+  return EthernetFrame(kGatewayMac, kGuestMac, EthertypeFor(seg.src.ip),
+                       IpPacketFor(seg.src.ip, seg.dst.ip, 6, t));
 }
 
 std::vector<uint8_t> UdpFrame(const SocketAddress& src, const SocketAddress& dst,
@@ -113,7 +167,8 @@ std::vector<uint8_t> UdpFrame(const SocketAddress& src, const SocketAddress& dst
   }
   u[6] = static_cast<uint8_t>(c >> 8);
   u[7] = static_cast<uint8_t>(c);
-  return EthernetFrame(kGatewayMac, kGuestMac, 0x0800, Ipv4Packet(src.ip, dst.ip, 17, u));
+  return EthernetFrame(kGatewayMac, kGuestMac, EthertypeFor(src.ip),
+                       IpPacketFor(src.ip, dst.ip, 17, u));
 }
 
 std::vector<uint8_t> ArpReply(const IpAddress& sender_ip, const Mac& sender_mac,
@@ -138,15 +193,30 @@ Parsed ParseFrame(std::span<const uint8_t> f) {
     out.arp_target = IpAddress::V4(Get32(p, 24));
     return out;
   }
-  if (out.ethertype != 0x0800 || p.size() < 20) {
+  bool v6 = out.ethertype == 0x86dd && p.size() >= 40;
+  if ((out.ethertype != 0x0800 || p.size() < 20) && !v6) {
     return out;
   }
-  size_t ihl = (p[0] & 0x0f) * 4u;
-  size_t total = Get16(p, 2);
-  out.checksums_ok = InternetChecksum(p.subspan(0, ihl)) == 0;
-  out.ip_protocol = p[9];
-  out.ip_src = IpAddress::V4(Get32(p, 12));
-  out.ip_dst = IpAddress::V4(Get32(p, 16));
+  size_t ihl = v6 ? 40 : (p[0] & 0x0f) * 4u;
+  size_t total = v6 ? 40u + Get16(p, 4) : Get16(p, 2);
+  if (v6) {
+    std::array<uint8_t, 16> a;
+    std::copy_n(p.begin() + 8, 16, a.begin());
+    out.ip_src = IpAddress::V6(a);
+    std::copy_n(p.begin() + 24, 16, a.begin());
+    out.ip_dst = IpAddress::V6(a);
+    out.ip_protocol = p[6];
+    out.hop_limit = p[7];
+  } else {
+    out.checksums_ok = InternetChecksum(p.subspan(0, ihl)) == 0;
+    out.ip_protocol = p[9];
+    out.ip_src = IpAddress::V4(Get32(p, 12));
+    out.ip_dst = IpAddress::V4(Get32(p, 16));
+  }
+  if (total > p.size()) {
+    out.checksums_ok = false;
+    return out;
+  }
   auto l4 = p.subspan(ihl, total - ihl);
   if (out.ip_protocol == 6 && l4.size() >= 20) {
     out.checksums_ok &=
@@ -162,6 +232,12 @@ Parsed ParseFrame(std::span<const uint8_t> f) {
     s.options.assign(l4.begin() + 20, l4.begin() + static_cast<std::ptrdiff_t>(off));
     s.payload.assign(l4.begin() + static_cast<std::ptrdiff_t>(off), l4.end());
     out.tcp = s;
+  } else if (out.ip_protocol == 58 && l4.size() >= 8) {
+    out.checksums_ok &=
+        InternetChecksum(l4, PseudoHeaderSum(out.ip_src, out.ip_dst, 58, l4.size())) == 0;
+    out.icmp_type = l4[0];
+    out.icmp_code = l4[1];
+    out.icmp_quote.assign(l4.begin() + 8, l4.end());
   } else if (out.ip_protocol == 1 && l4.size() >= 8) {
     out.icmp_type = l4[0];
     out.icmp_code = l4[1];

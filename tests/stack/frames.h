@@ -36,6 +36,19 @@ std::vector<uint8_t> EthernetFrame(const Mac& dst, const Mac& src, uint16_t ethe
 std::vector<uint8_t> Ipv4Packet(const IpAddress& src, const IpAddress& dst, uint8_t protocol,
                                 std::span<const uint8_t> payload, uint16_t id = 1,
                                 uint16_t frag_field = 0x4000);
+// Ipv6Packet: an IPv6 packet with no extension headers (hop limit 64 unless told).
+std::vector<uint8_t> Ipv6Packet(const IpAddress& src, const IpAddress& dst, uint8_t next,
+                                std::span<const uint8_t> payload, uint8_t hop_limit = 64);
+// Icmp6Message fills in the checksum of an ICMPv6 message (type, code, 2 bytes, body) sent from
+// `src` to `dst`.
+std::vector<uint8_t> Icmp6Message(const IpAddress& src, const IpAddress& dst,
+                                  std::vector<uint8_t> msg);
+// Ipv6Fragments cuts `payload` (the upper-layer message of type `next`) into fragment frames of
+// `piece` bytes (a multiple of 8 but for the last).
+std::vector<std::vector<uint8_t>> Ipv6Fragments(const IpAddress& src, const IpAddress& dst,
+                                                uint8_t next, std::span<const uint8_t> payload,
+                                                size_t piece, uint32_t id);
+// TcpFrame and UdpFrame build IPv4 or IPv6 by the source address's family.
 std::vector<uint8_t> TcpFrame(const TcpSegment& seg);
 std::vector<uint8_t> UdpFrame(const SocketAddress& src, const SocketAddress& dst,
                               std::span<const uint8_t> payload);
@@ -58,6 +71,7 @@ struct Parsed {
   SocketAddress udp_dst;
   std::vector<uint8_t> udp_payload;
   bool checksums_ok = true;
+  uint8_t hop_limit = 0;  // IPv6
 };
 Parsed ParseFrame(std::span<const uint8_t> frame);
 

@@ -22,14 +22,15 @@ TEST(IcmpRelayTest, RelaysEchoesWhenTheHostAllowsAndSaysWhyWhenNot) {
       stack::Transport::kIcmp, {IpAddress::V4(0xac100002), 0x5151}, {IpAddress::V4(0x7f000001), 0}};
   echo.sequence = 9;
   echo.data = data;
-  if (!relay.available()) {
-    EXPECT_NE(relay.unavailable_reason().find("ping_group_range"), std::string::npos)
-        << relay.unavailable_reason();
+  if (!relay.available(IpFamily::kV4)) {
+    EXPECT_NE(relay.unavailable_reason(IpFamily::kV4).find("ping_group_range"), std::string::npos)
+        << relay.unavailable_reason(IpFamily::kV4);
     EXPECT_FALSE(relay.Send(echo));
     EXPECT_EQ(relay.stats().dropped, 1u);
-    GTEST_SKIP() << "unprivileged ICMP sockets are off here: " << relay.unavailable_reason();
+    GTEST_SKIP() << "unprivileged ICMP sockets are off here: "
+                 << relay.unavailable_reason(IpFamily::kV4);
   }
-  EXPECT_TRUE(relay.unavailable_reason().empty());
+  EXPECT_TRUE(relay.unavailable_reason(IpFamily::kV4).empty());
   ASSERT_TRUE(relay.Send(echo));
   for (int i = 0; i < 200 && guest.echoes.empty(); ++i) {
     loop->RunOnce(std::chrono::milliseconds(10));
