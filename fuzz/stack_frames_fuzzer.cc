@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/byte_reader.h"
+#include "fuzz/stack_fuzz_delegate.h"
 #include "stack/netstack.h"
 #include "stack/vnet_header.h"
 
@@ -50,31 +51,6 @@ class Device final : public FrameDevice {
   bool offload = false;
 };
 
-class Delegate final : public Netstack::Delegate {
- public:
-  SynVerdict OnTcpSyn(uint64_t id, const FlowTuple&) override {
-    if (!hold) {
-      return SynVerdict::kReject;
-    }
-    held.push_back(id);
-    return SynVerdict::kHold;
-  }
-  void OnTcpAccepted(std::unique_ptr<GuestTcp> c) override { conns.push_back(std::move(c)); }
-  void OnTcpAcceptFailed(uint64_t) override {}
-  UdpVerdict OnUdp(const FlowTuple&, std::span<const uint8_t> p) override {
-    return p.empty() ? UdpVerdict::kPortUnreachable : UdpVerdict::kHandled;
-  }
-  // Answered when the identifier is odd: lwIP's echo reply path is exercised too.
-  IcmpVerdict OnIcmpEcho(const IcmpEcho& e) override {
-    static constexpr IcmpVerdict kVerdicts[] = {IcmpVerdict::kAnswer, IcmpVerdict::kRelayed,
-                                                IcmpVerdict::kDrop};
-    return kVerdicts[e.flow.guest.port % 3];
-  }
-  bool hold = true;
-  std::vector<uint64_t> held;
-  std::vector<std::unique_ptr<GuestTcp>> conns;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -88,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static msb::FakeClock clock;
   Device dev;
   dev.offload = size > 0 && (data[0] & 64) != 0;
-  Delegate del;
+  FuzzDelegate del;
   auto ns = Netstack::Create(NetstackConfig{}, &dev, clock, &del);
   if (!ns.ok()) {
     abort();
@@ -103,25 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dev.in.emplace_back(frame.begin(), frame.end());
     dev.vnet.push_back((control & 32) != 0);
     ns.value()->OnDeviceReadable();
-    static constexpr SynOutcome kOutcomes[] = {SynOutcome::kAccept, SynOutcome::kRefuse,
-                                               SynOutcome::kUnreachable};
-    if (unsigned o = (control >> 1) & 3; o != 0) {
-      for (uint64_t id : del.held) {
-        ns.value()->ResolveSyn(id, kOutcomes[o - 1]);
-      }
-      del.held.clear();
-    }
+    del.ResolveHeld(ns.value().get(), (control >> 1) & 3u);
     if ((control & 8) != 0) {
       clock.Advance(std::chrono::seconds(1));
       ns.value()->RunTimers();
     }
     if ((control & 16) != 0) {
-      static const uint8_t kReply[100] = {};
-      for (auto& c : del.conns) {
-        c->Consume(c->ReadableBytes());
-        c->Write(kReply);
-        c->Flush();
-      }
+      del.ServeStreams();
     }
   }
   del.conns.clear();  // before the stack goes

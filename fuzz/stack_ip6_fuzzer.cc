@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/byte_reader.h"
+#include "fuzz/stack_fuzz_delegate.h"
 #include "stack/netstack.h"
 
 namespace {
@@ -35,30 +36,6 @@ class Device final : public FrameDevice {
   std::deque<std::vector<uint8_t>> in;
 };
 
-class Delegate final : public Netstack::Delegate {
- public:
-  SynVerdict OnTcpSyn(uint64_t id, const FlowTuple&) override {
-    if (!hold) {
-      return SynVerdict::kReject;
-    }
-    held.push_back(id);
-    return SynVerdict::kHold;
-  }
-  void OnTcpAccepted(std::unique_ptr<GuestTcp> c) override { conns.push_back(std::move(c)); }
-  void OnTcpAcceptFailed(uint64_t) override {}
-  UdpVerdict OnUdp(const FlowTuple&, std::span<const uint8_t> p) override {
-    return p.empty() ? UdpVerdict::kPortUnreachable : UdpVerdict::kHandled;
-  }
-  IcmpVerdict OnIcmpEcho(const IcmpEcho& e) override {
-    static constexpr IcmpVerdict kVerdicts[] = {IcmpVerdict::kAnswer, IcmpVerdict::kRelayed,
-                                                IcmpVerdict::kDrop};
-    return kVerdicts[e.flow.guest.port % 3];
-  }
-  bool hold = true;
-  std::vector<uint64_t> held;
-  std::vector<std::unique_ptr<GuestTcp>> conns;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -69,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   static msb::FakeClock clock;  // process-wide, as lwIP's timers are
   Device dev;
-  Delegate del;
+  FuzzDelegate del;
   NetstackConfig cfg;
   auto ns = Netstack::Create(cfg, &dev, clock, &del);
   if (!ns.ok()) {
@@ -97,21 +74,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     del.hold = (control & 1) != 0;
     dev.in.push_back(std::move(frame));
     ns.value()->OnDeviceReadable();
-    static constexpr SynOutcome kOutcomes[] = {SynOutcome::kAccept, SynOutcome::kRefuse,
-                                               SynOutcome::kUnreachable};
-    if (unsigned o = (control >> 1) & 3; o != 0) {
-      for (uint64_t id : del.held) {
-        ns.value()->ResolveSyn(id, kOutcomes[o - 1]);
-      }
-      del.held.clear();
-    }
+    del.ResolveHeld(ns.value().get(), (control >> 1) & 3u);
     if ((control & 16) != 0) {
-      static const uint8_t kReply[100] = {};
-      for (auto& c : del.conns) {
-        c->Consume(c->ReadableBytes());
-        c->Write(kReply);
-        c->Flush();
-      }
+      del.ServeStreams();
     }
   }
   del.conns.clear();  // before the stack goes

@@ -13,20 +13,25 @@ namespace msb::stack {
 namespace {
 
 constexpr size_t kIcmpHeader = 8;
-constexpr size_t kMaxIcmpData = 65535 - 20 - kIcmpHeader;
 constexpr uint8_t kEchoReply = 0;
 constexpr uint8_t kDestUnreachable = 3;
 constexpr uint8_t kPortUnreachable = 3;
 constexpr uint8_t kEchoRequest = 8;
 
-// SendIcmp sends one ICMP message (header fields + body) from `from` to `to`, IP-fragmented at
-// the guest's MTU when it is larger.
 void SendIcmp(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t type, uint8_t code,
               uint32_t rest, std::span<const uint8_t> body) {
-  if (body.size() > kMaxIcmpData) {
+  SendIcmpMessage(ns, from, to, ICMP_TTL, type, code, rest, body);
+}
+
+}  // namespace
+
+void SendIcmpMessage(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t hop_limit,
+                     uint8_t type, uint8_t code, uint32_t rest, std::span<const uint8_t> body) {
+  bool v6 = from.is_v6();
+  size_t len = kIcmpHeader + body.size();
+  if (len > 0xffff - (v6 ? 40 : 20)) {
     return;
   }
-  size_t len = kIcmpHeader + body.size();
   pbuf* p = pbuf_alloc(PBUF_IP, static_cast<u16_t>(len), PBUF_RAM);
   if (p == nullptr) {
     return;
@@ -41,20 +46,25 @@ void SendIcmp(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t 
   if (!body.empty()) {
     std::memcpy(msg.data() + kIcmpHeader, body.data(), body.size());
   }
-  u16_t sum = inet_chksum(msg.data(), static_cast<u16_t>(len));
-  std::memcpy(msg.data() + 2, &sum, 2);  // inet_chksum returns network order
   pbuf_take(p, msg.data(), static_cast<u16_t>(len));
   ip_addr_t src = ToLwip(from);
   ip_addr_t dst = ToLwip(to);
+  // ICMPv4 sums the message; ICMPv6 the pseudo-header too. Both routines return network order.
+  u16_t sum = v6 ? ip6_chksum_pseudo(p, IP6_NEXTH_ICMP6, static_cast<u16_t>(len), ip_2_ip6(&src),
+                                     ip_2_ip6(&dst))
+                 : inet_chksum(msg.data(), static_cast<u16_t>(len));
+  pbuf_take_at(p, &sum, 2, 2);
   netif* nif = &ns->lwip()->nif;
   u16_t netif_mtu = nif->mtu;
   nif->mtu = ns->config().mtu;  // as SendUdp: cut to the guest's link MTU
-  ip4_output_if_src(p, ip_2_ip4(&src), ip_2_ip4(&dst), ICMP_TTL, 0, IP_PROTO_ICMP, nif);
+  if (v6) {
+    ip6_output_if_src(p, ip_2_ip6(&src), ip_2_ip6(&dst), hop_limit, 0, IP6_NEXTH_ICMP6, nif);
+  } else {
+    ip4_output_if_src(p, ip_2_ip4(&src), ip_2_ip4(&dst), hop_limit, 0, IP_PROTO_ICMP, nif);
+  }
   nif->mtu = netif_mtu;
   pbuf_free(p);
 }
-
-}  // namespace
 
 int HandleIcmp4(Netstack* ns, pbuf* p, const IpPacket& pkt) {
   // `p` is a whole datagram (fragments were reassembled): an echo request with a valid checksum,

@@ -20,40 +20,9 @@ constexpr uint8_t kEchoReply = 129;
 constexpr uint8_t kRouterAdvertisement = 134;
 constexpr uint8_t kHopLimit = 64;
 
-// SendIcmp6 sends one ICMPv6 message (header fields + body) from `from` to `to`, fragmented at
-// the guest's MTU when it is larger.
 void SendIcmp6(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t hop_limit,
                uint8_t type, uint8_t code, uint32_t rest, std::span<const uint8_t> body) {
-  size_t len = kIcmpHeader + body.size();
-  if (len > 0xffff - kIp6Header) {
-    return;
-  }
-  pbuf* p = pbuf_alloc(PBUF_IP, static_cast<u16_t>(len), PBUF_RAM);
-  if (p == nullptr) {
-    return;
-  }
-  std::vector<uint8_t> msg(len);
-  msg[0] = type;
-  msg[1] = code;
-  msg[4] = static_cast<uint8_t>(rest >> 24);
-  msg[5] = static_cast<uint8_t>(rest >> 16);
-  msg[6] = static_cast<uint8_t>(rest >> 8);
-  msg[7] = static_cast<uint8_t>(rest);
-  if (!body.empty()) {
-    std::memcpy(msg.data() + kIcmpHeader, body.data(), body.size());
-  }
-  pbuf_take(p, msg.data(), static_cast<u16_t>(len));
-  ip_addr_t src = ToLwip(from);
-  ip_addr_t dst = ToLwip(to);
-  u16_t sum = ip6_chksum_pseudo(p, IP6_NEXTH_ICMP6, static_cast<u16_t>(len), ip_2_ip6(&src),
-                                ip_2_ip6(&dst));
-  pbuf_take_at(p, &sum, 2, 2);  // network order, as lwIP's checksum routines return it
-  netif* nif = &ns->lwip()->nif;
-  u16_t netif_mtu = nif->mtu;
-  nif->mtu = ns->config().mtu;
-  ip6_output_if_src(p, ip_2_ip6(&src), ip_2_ip6(&dst), hop_limit, 0, IP6_NEXTH_ICMP6, nif);
-  nif->mtu = netif_mtu;
-  pbuf_free(p);
+  SendIcmpMessage(ns, from, to, hop_limit, type, code, rest, body);
 }
 
 void Put32(std::vector<uint8_t>& v, uint32_t x) {

@@ -99,18 +99,10 @@ int HandleIp4(pbuf* p, netif* inp) {
   }
   const auto* h = static_cast<const ip_hdr*>(p->payload);
   bool fragment = (IPH_OFFSET(h) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0;
-  if (const FrameOffload& off = ns->rx_offload(); !off.empty()) {
-    // Offload claims hold for whole, unfragmented packets in one buffer only.
-    RxChecksum c = fragment || p->next != nullptr
-                       ? RxChecksum::kBad
-                       : ClassifyRxChecksum(off, {static_cast<const uint8_t*>(p->payload), p->len},
-                                            pkt.header_len, pkt.protocol);
-    if (c == RxChecksum::kBad) {
-      ++ns->mutable_stats().bad_packets;
-      pbuf_free(p);
-      return 1;
-    }
-    pkt.l4_csum_trusted = c == RxChecksum::kTrusted;
+  if (!AcceptRxOffload(ns, p, fragment, &pkt)) {
+    ++ns->mutable_stats().bad_packets;
+    pbuf_free(p);
+    return 1;
   }
   if (fragment) {
     p = ip4_reass(p);  // takes ownership; returns the whole datagram once complete
@@ -134,6 +126,20 @@ int HandleIp4(pbuf* p, netif* inp) {
 }
 
 }  // namespace
+
+bool AcceptRxOffload(Netstack* ns, pbuf* p, bool fragment, IpPacket* pkt) {
+  const FrameOffload& off = ns->rx_offload();
+  if (off.empty()) {
+    return true;
+  }
+  // Offload claims hold for whole, unfragmented packets in one buffer only.
+  RxChecksum c = fragment || p->next != nullptr
+                     ? RxChecksum::kBad
+                     : ClassifyRxChecksum(off, {static_cast<const uint8_t*>(p->payload), p->len},
+                                          pkt->header_len, pkt->protocol);
+  pkt->l4_csum_trusted = c == RxChecksum::kTrusted;
+  return c != RxChecksum::kBad;
+}
 
 void DeliverToTcpInput(pbuf* p, netif* inp, const IpPacket& pkt) {
   if (pkt.v6) {

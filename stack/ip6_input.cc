@@ -207,17 +207,10 @@ int HandleIp6(pbuf* p, netif* inp) {
     HandleIcmp6(ns, p, pkt);
     return 1;
   }
-  if (const FrameOffload& off = ns->rx_offload(); !off.empty()) {
-    RxChecksum c = fragment || p->next != nullptr
-                       ? RxChecksum::kBad
-                       : ClassifyRxChecksum(off, {static_cast<const uint8_t*>(p->payload), p->len},
-                                            pkt.header_len, pkt.protocol);
-    if (c == RxChecksum::kBad) {
-      ++ns->mutable_stats().bad_packets;
-      pbuf_free(p);
-      return 1;
-    }
-    pkt.l4_csum_trusted = c == RxChecksum::kTrusted;
+  if (!AcceptRxOffload(ns, p, fragment, &pkt)) {
+    ++ns->mutable_stats().bad_packets;
+    pbuf_free(p);
+    return 1;
   }
   if (pkt.protocol == IP6_NEXTH_UDP) {
     HandleUdpDatagram(ns, p, pkt);

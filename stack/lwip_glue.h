@@ -77,6 +77,11 @@ struct UdpHeader {
 // checksum unless the offload header vouches for it).
 bool ParseUdp(pbuf* p, const IpPacket& pkt, UdpHeader* out);
 
+// AcceptRxOffload applies the received frame's offload header to the packet in `p` (either
+// family, ip4_input.cc): false when its claims do not fit (drop it), else l4_csum_trusted says
+// whether the L4 checksum may be skipped. Fragments never carry valid claims.
+bool AcceptRxOffload(Netstack* ns, pbuf* p, bool fragment, IpPacket* pkt);
+
 // HandleUdpDatagram hands one whole, validated UDP datagram (either family) to the delegate and
 // answers a refusal with port unreachable (udp_input.cc). Consumes `p`.
 void HandleUdpDatagram(Netstack* ns, pbuf* p, const IpPacket& pkt);
@@ -90,6 +95,11 @@ inline constexpr uint8_t kIcmp6AddressUnreachable = 3;
 inline constexpr uint8_t kIcmp6PortUnreachable = 4;
 void HandleIcmp6(Netstack* ns, pbuf* p, const IpPacket& pkt);
 void SendIcmp6Error(Netstack* ns, pbuf* p, const IpPacket& pkt, uint8_t type, uint8_t code);
+// SendIcmpMessage sends one ICMP or ICMPv6 message (by `from`'s family; header fields + body,
+// checksum filled in) from `from` to `to`, IP-fragmented at the guest's link MTU
+// (icmp4_link.cc).
+void SendIcmpMessage(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t hop_limit,
+                     uint8_t type, uint8_t code, uint32_t rest, std::span<const uint8_t> body);
 // The IPv6 halves of Netstack::SendIcmpEchoReply and SendUdpPortUnreachable.
 void SendIcmp6EchoReply(Netstack* ns, const IpAddress& from, const IpAddress& to,
                         uint16_t identifier, uint16_t sequence, std::span<const uint8_t> data);
