@@ -183,6 +183,18 @@ SocketAddress Gateway::UpstreamAddressFor(const SocketAddress& dest) const {
   return dest;
 }
 
+std::optional<SocketAddress> Gateway::HostAliasFallback(const SocketAddress& dest) const {
+  // microsandbox's order: the gateway's IPv4 address dials 127.0.0.1, then [::1]; its IPv6
+  // address [::1], then 127.0.0.1.
+  if (dest.ip == options_.net.gateway_v4) {
+    return SocketAddress{*IpAddress::Parse("::1"), dest.port};
+  }
+  if (options_.net.ipv6 && dest.ip == options_.net.gateway_v6) {
+    return SocketAddress{IpAddress::V4(0x7f000001), dest.port};
+  }
+  return std::nullopt;
+}
+
 bool Gateway::RefuseInvalidDestination(uint64_t flow_id, const stack::FlowTuple& tuple,
                                        policy::Protocol protocol) {
   auto invalid = policy::CheckDestination(tuple.dest.ip, protocol);
@@ -293,7 +305,8 @@ stack::SynVerdict Gateway::OnTcpSyn(uint64_t syn_id, const stack::FlowTuple& tup
   }
   return AdmitSession(flow_id, syn_id,
                       std::make_unique<TcpSession>(MakeSessionContext(), flow_id, syn_id, tuple,
-                                                   UpstreamAddressFor(tuple.dest), intercepted));
+                                                   UpstreamAddressFor(tuple.dest), intercepted,
+                                                   HostAliasFallback(tuple.dest)));
 }
 
 stack::SynVerdict Gateway::AdmitSession(uint64_t flow_id, uint64_t syn_id,

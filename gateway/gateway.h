@@ -130,6 +130,8 @@ class Gateway final : public stack::Netstack::Delegate,
   bool RefuseInvalidDestination(uint64_t flow_id, const stack::FlowTuple& tuple,
                                 policy::Protocol protocol);
   SocketAddress UpstreamAddressFor(const SocketAddress& dest) const;
+  // HostAliasFallback: for the gateway's own addresses, the other family's loopback (TCP).
+  std::optional<SocketAddress> HostAliasFallback(const SocketAddress& dest) const;
   // SessionOwner and SynResolver: what sessions reach through their SessionContext.
   uint64_t NextFlowId() override { return next_flow_id_++; }
   void ReleaseSession(uint64_t flow_id) override;  // destroyed at the end of this iteration

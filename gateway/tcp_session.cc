@@ -37,13 +37,15 @@ const char* TcpSession::StateName(State s) {
 }
 
 TcpSession::TcpSession(const SessionContext& ctx, uint64_t flow_id, uint64_t syn_id,
-                       const stack::FlowTuple& tuple, const SocketAddress& upstream, bool intercept)
+                       const stack::FlowTuple& tuple, const SocketAddress& upstream, bool intercept,
+                       std::optional<SocketAddress> fallback)
     : ctx_(ctx),
       flow_id_(flow_id),
       syn_id_(syn_id),
       tuple_(tuple),
       upstream_addr_(upstream),
-      intercept_(intercept && ctx.intercept != nullptr) {
+      intercept_(intercept && ctx.intercept != nullptr),
+      fallback_(fallback) {
   started_ = ctx_.clock().Now();
 }
 
@@ -98,6 +100,15 @@ void TcpSession::OnConnected(ConnectOutcome&& outcome) {
     rec.json().Int("ms", ms);
     ctx_.audit->Emit(std::move(rec));
     bool refused = outcome.failure == ConnectFailure::kRefused;
+    if (fallback_ && (refused || outcome.failure == ConnectFailure::kUnreachable)) {
+      // The host alias: a service on the host may listen on one family's loopback only.
+      upstream_addr_ = *fallback_;
+      fallback_.reset();
+      first_attempt_ = std::move(attempt_);  // we are inside its callback: destroyed later
+      attempt_ = ctx_.connector->Connect(upstream_addr_, ctx_.options->connect_timeout,
+                                         [this](ConnectOutcome&& o) { OnConnected(std::move(o)); });
+      return;
+    }
     CloseReason reason = refused ? CloseReason::kUpstreamRefused
                          : outcome.failure == ConnectFailure::kTimeout
                              ? CloseReason::kConnectTimeout

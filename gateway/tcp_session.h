@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/clock.h"
@@ -49,9 +50,11 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
 
   // `ctx` is copied; what it points to must outlive the session. `upstream` is where to dial (the
   // guest's destination, or loopback for the host alias). `intercept`: the destination port is
-  // intercepted (ctx.intercept is set).
+  // intercepted (ctx.intercept is set). `fallback`: where to dial when `upstream` refuses or is
+  // unreachable (the host alias: the other family's loopback), each attempt audited.
   TcpSession(const SessionContext& ctx, uint64_t flow_id, uint64_t syn_id,
-             const stack::FlowTuple& tuple, const SocketAddress& upstream, bool intercept = false);
+             const stack::FlowTuple& tuple, const SocketAddress& upstream, bool intercept = false,
+             std::optional<SocketAddress> fallback = std::nullopt);
   ~TcpSession() override;
   TcpSession(const TcpSession&) = delete;
   TcpSession& operator=(const TcpSession&) = delete;
@@ -87,11 +90,13 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
   stack::FlowTuple tuple_;
   SocketAddress upstream_addr_;
   bool intercept_;
+  std::optional<SocketAddress> fallback_;
   State state_ = State::kConnecting;
   TimePoint started_;
   TimerId idle_timer_ = 0;
   TimerId hello_timer_ = 0;
   std::unique_ptr<ConnectAttempt> attempt_;
+  std::unique_ptr<ConnectAttempt> first_attempt_;  // kept: a fallback starts inside its callback
   // Sniffing: the gate holds the bytes read so far (replayed to whatever comes next).
   std::unique_ptr<HelloGate> gate_;
   HelloVerdict verdict_;

@@ -8,6 +8,7 @@ domain rules on AAAA pins, private and host destinations refused, UDP echoes of 
 server, and --no-ipv6 (the sandbox then has no IPv6 and AAAA answers are empty).
 """
 import os
+import time
 import unittest
 
 from harness import SERVER, SERVER6, expected_sha, file_sha, shared_world
@@ -64,6 +65,26 @@ class Ipv6TcpTest(unittest.TestCase):
         self.assertEqual(r.stdout.split()[0], "ECONNREFUSED", r)
         [d] = r.events("flow.decision")
         self.assertEqual((d["group"], d["action"]), ("host", "deny"), r)
+
+
+class HostAliasTest(unittest.TestCase):
+    def test_the_gateways_ipv6_address_reaches_the_host_and_falls_back_to_ipv4(self):
+        # The host listens on 127.0.0.1:80 only (harness HostCanary): [::1]:80 refuses, and the
+        # gateway tries 127.0.0.1:80 next, as microsandbox does. Both attempts are audited.
+        hits = len(WORLD.canary.hits)
+        r = WORLD.client("connect", GATEWAY6, 80, 5, flags=["--net-rule", "allow@host:tcp:80"])
+        self.assertEqual(r.stdout.split()[0], "ok", r)
+        connects = [(c["upstream"], c["result"]) for c in r.events("flow.connect")]
+        self.assertEqual(connects, [("[::1]:80", "refused"), ("127.0.0.1:80", "ok")], r)
+        for _ in range(50):  # the canary's accept thread records the hit
+            if len(WORLD.canary.hits) > hits:
+                break
+            time.sleep(0.1)
+        self.assertEqual(WORLD.canary.hits[-1]["port"], 80)
+        # Policy judges the guest-visible address: without the rule, refused at SYN time.
+        r = WORLD.client("connect", GATEWAY6, 80, 5)
+        self.assertEqual(r.stdout.split()[0], "ECONNREFUSED", r)
+        self.assertEqual(r.events("flow.connect"), [], r)
 
 
 class Ipv6DatagramTest(unittest.TestCase):

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <deque>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -41,6 +42,7 @@ class FakeConnector final : public UpstreamConnector {
   // What the next Connect does: succeed (the test gets the far end in `upstreams`), or fail.
   enum class Mode { kOk, kRefused, kTimeout };
   Mode mode = Mode::kOk;
+  std::deque<Mode> script;  // when not empty, each Connect takes its mode from the front
   std::vector<std::unique_ptr<MemoryStream>> upstreams;  // far ends, in connect order
   std::vector<SocketAddress> dialled;
   size_t capacity = 64 * 1024;
@@ -48,18 +50,23 @@ class FakeConnector final : public UpstreamConnector {
   std::unique_ptr<ConnectAttempt> Connect(const SocketAddress& to, Duration timeout,
                                           Done done) override {
     dialled.push_back(to);
+    Mode this_mode = mode;
+    if (!script.empty()) {
+      this_mode = script.front();
+      script.pop_front();
+    }
     auto attempt = std::make_unique<Attempt>();
     std::weak_ptr<bool> alive = attempt->alive;
-    auto finish = [this, alive, done = std::move(done)]() mutable {
+    auto finish = [this, alive, this_mode, done = std::move(done)]() mutable {
       if (alive.expired()) {
         return;
       }
       ConnectOutcome out;
-      if (mode == Mode::kOk) {
+      if (this_mode == Mode::kOk) {
         auto [near, far] = MemoryStream::Pair(loop_, capacity);
         out.stream = std::move(near);
         upstreams.push_back(std::move(far));
-      } else if (mode == Mode::kRefused) {
+      } else if (this_mode == Mode::kRefused) {
         out.failure = ConnectFailure::kRefused;
         out.error = ECONNREFUSED;
       } else {
@@ -67,7 +74,7 @@ class FakeConnector final : public UpstreamConnector {
       }
       done(std::move(out));
     };
-    if (mode == Mode::kTimeout) {
+    if (this_mode == Mode::kTimeout) {
       loop_->AddTimer(timeout, std::move(finish));
     } else {
       loop_->Defer(std::move(finish));

@@ -23,7 +23,8 @@ constexpr uint64_t kSyn = 70;
 class TcpSessionTest : public ::testing::Test, protected testing::SessionWorld {
  protected:
   stack::FlowTuple Tuple() const {
-    return {stack::Transport::kTcp, {IpAddress::V4(0xac100002), 40000},
+    return {stack::Transport::kTcp,
+            {IpAddress::V4(0xac100002), 40000},
             {IpAddress::V4(0xc633640a), 80}};
   }
   // Starts a session and runs until the SYN is resolved.
@@ -98,10 +99,35 @@ TEST_F(TcpSessionTest, ConnectTimeoutIsUnreachable) {
   EXPECT_TRUE(syns_.outcomes[kSyn].empty());
   clock_.Advance(std::chrono::seconds(3));
   ASSERT_TRUE(RunUntil(loop_.get(), [&] { return Released(); }));
-  EXPECT_EQ(syns_.outcomes[kSyn],
-            std::vector<stack::SynOutcome>{stack::SynOutcome::kUnreachable});
+  EXPECT_EQ(syns_.outcomes[kSyn], std::vector<stack::SynOutcome>{stack::SynOutcome::kUnreachable});
   EXPECT_EQ(CloseReasonLogged(), "connect_timeout");
   EXPECT_EQ(Field(Events("flow.connect")[0], "result"), "timeout");
+}
+
+TEST_F(TcpSessionTest, HostAliasFallsBackToTheOtherLoopbackOnRefusal) {
+  // The gateway's address: 127.0.0.1 refuses, [::1] answers; both attempts are audited.
+  connector_.script = {FakeConnector::Mode::kRefused, FakeConnector::Mode::kOk};
+  SocketAddress v4{IpAddress::V4(0x7f000001), 80};
+  SocketAddress v6{*IpAddress::Parse("::1"), 80};
+  session_ = std::make_unique<TcpSession>(ctx_, kFlow, kSyn, Tuple(), v4, false, v6);
+  session_->Start();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return !syns_.outcomes[kSyn].empty(); }));
+  EXPECT_EQ(syns_.outcomes[kSyn], std::vector<stack::SynOutcome>{stack::SynOutcome::kAccept});
+  EXPECT_EQ(connector_.dialled, (std::vector<SocketAddress>{v4, v6}));
+  auto connects = Events("flow.connect");
+  ASSERT_EQ(connects.size(), 2u);
+  EXPECT_EQ(Field(connects[0], "result"), "refused");
+  EXPECT_EQ(Field(connects[1], "result"), "ok");
+  // Both refuse: the guest is refused once, after the second.
+  session_.reset();
+  syns_.outcomes.clear();
+  connector_.dialled.clear();
+  connector_.script = {FakeConnector::Mode::kRefused, FakeConnector::Mode::kRefused};
+  session_ = std::make_unique<TcpSession>(ctx_, kFlow, kSyn, Tuple(), v4, false, v6);
+  session_->Start();
+  ASSERT_TRUE(RunUntil(loop_.get(), [&] { return !syns_.outcomes[kSyn].empty(); }));
+  EXPECT_EQ(syns_.outcomes[kSyn], std::vector<stack::SynOutcome>{stack::SynOutcome::kRefuse});
+  EXPECT_EQ(connector_.dialled.size(), 2u);
 }
 
 TEST_F(TcpSessionTest, GuestResetResetsTheUpstream) {
@@ -132,9 +158,11 @@ TEST_F(TcpSessionTest, IdleTimeoutResetsBothSides) {
   ASSERT_TRUE(RunUntil(loop_.get(), [&] { return u_->received == "hello"; }));
   clock_.Advance(std::chrono::seconds(40));
   u_->Send("activity pushes the deadline");
-  RunUntil(loop_.get(), [] { return false; }, 50);
+  RunUntil(
+      loop_.get(), [] { return false; }, 50);
   clock_.Advance(std::chrono::seconds(40));  // 80 s since the start, 40 s since activity
-  RunUntil(loop_.get(), [] { return false; }, 50);
+  RunUntil(
+      loop_.get(), [] { return false; }, 50);
   EXPECT_FALSE(Released());
   clock_.Advance(std::chrono::seconds(21));
   ASSERT_TRUE(RunUntil(loop_.get(), [&] { return Released() && g_->gone && u_->gone; }));
