@@ -14,27 +14,11 @@
 #include "base/byte_reader.h"
 #include "fuzz/stack_fuzz_delegate.h"
 #include "stack/netstack.h"
+#include "tests/stack/fake_device.h"
 
 namespace {
 
 using namespace msb::stack;  // NOLINT(google-build-using-namespace): harness brevity
-
-class Device final : public FrameDevice {
- public:
-  int fd() const override { return -1; }
-  ReadResult ReadFrame(std::span<uint8_t> buf) override {
-    if (in.empty()) {
-      return {IoStatus::kWouldBlock, 0, {}};
-    }
-    std::vector<uint8_t> f = std::move(in.front());
-    in.pop_front();
-    size_t n = std::min(f.size(), buf.size());
-    std::copy_n(f.begin(), n, buf.begin());
-    return {IoStatus::kOk, f.size(), {}};
-  }
-  IoStatus WriteFrame(std::span<const uint8_t>) override { return IoStatus::kOk; }
-  std::deque<std::vector<uint8_t>> in;
-};
 
 }  // namespace
 
@@ -45,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   static msb::FakeClock clock;  // process-wide, as lwIP's timers are
-  Device dev;
+  FakeDevice dev;
   FuzzDelegate del;
   NetstackConfig cfg;
   auto ns = Netstack::Create(cfg, &dev, clock, &del);

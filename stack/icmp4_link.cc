@@ -66,6 +66,30 @@ void SendIcmpMessage(Netstack* ns, const IpAddress& from, const IpAddress& to, u
   pbuf_free(p);
 }
 
+void DeliverEcho(Netstack* ns, const IpPacket& pkt, std::span<const uint8_t> msg,
+                 const IpAddress& own) {
+  IcmpEcho echo;
+  echo.flow = {
+      Transport::kIcmp, {pkt.src, static_cast<uint16_t>((msg[4] << 8) | msg[5])}, {pkt.dst, 0}};
+  echo.sequence = static_cast<uint16_t>((msg[6] << 8) | msg[7]);
+  echo.data = msg.subspan(kIcmpHeader);
+  switch (ns->delegate()->OnIcmpEcho(echo)) {
+    case IcmpVerdict::kAnswer:
+      if (pkt.dst == own) {
+        ++ns->mutable_stats().icmp_echo_answered;
+        ns->SendIcmpEchoReply(pkt.dst, pkt.src, echo.flow.guest.port, echo.sequence, echo.data);
+        return;
+      }
+      break;
+    case IcmpVerdict::kRelayed:
+      ++ns->mutable_stats().icmp_echo_relayed;
+      return;
+    case IcmpVerdict::kDrop:
+      break;
+  }
+  ++ns->mutable_stats().icmp_dropped;
+}
+
 int HandleIcmp4(Netstack* ns, pbuf* p, const IpPacket& pkt) {
   // `p` is a whole datagram (fragments were reassembled): an echo request with a valid checksum,
   // or nothing the guest may send.
@@ -82,27 +106,7 @@ int HandleIcmp4(Netstack* ns, pbuf* p, const IpPacket& pkt) {
     ++ns->mutable_stats().icmp_dropped;
     return 1;
   }
-  IcmpEcho echo;
-  echo.flow = {
-      Transport::kIcmp, {pkt.src, static_cast<uint16_t>((msg[4] << 8) | msg[5])}, {pkt.dst, 0}};
-  echo.sequence = static_cast<uint16_t>((msg[6] << 8) | msg[7]);
-  echo.data = {msg + kIcmpHeader, len - kIcmpHeader};
-  switch (ns->delegate()->OnIcmpEcho(echo)) {
-    case IcmpVerdict::kAnswer:
-      if (pkt.dst == ns->config().gateway_v4) {
-        ++ns->mutable_stats().icmp_echo_answered;
-        ns->SendIcmpEchoReply(echo.flow.dest.ip, echo.flow.guest.ip, echo.flow.guest.port,
-                              echo.sequence, echo.data);
-        return 1;
-      }
-      break;
-    case IcmpVerdict::kRelayed:
-      ++ns->mutable_stats().icmp_echo_relayed;
-      return 1;
-    case IcmpVerdict::kDrop:
-      break;
-  }
-  ++ns->mutable_stats().icmp_dropped;
+  DeliverEcho(ns, pkt, {msg, len}, ns->config().gateway_v4);
   return 1;
 }
 

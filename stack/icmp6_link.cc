@@ -51,26 +51,7 @@ void HandleIcmp6(Netstack* ns, pbuf* p, const IpPacket& pkt) {
     ++ns->mutable_stats().icmp_dropped;  // corrupt, or not an echo request (errors, MLD, ...)
     return;
   }
-  IcmpEcho echo;
-  echo.flow = {
-      Transport::kIcmp, {pkt.src, static_cast<uint16_t>((msg[4] << 8) | msg[5])}, {pkt.dst, 0}};
-  echo.sequence = static_cast<uint16_t>((msg[6] << 8) | msg[7]);
-  echo.data = {msg + kIcmpHeader, len - kIcmpHeader};
-  switch (ns->delegate()->OnIcmpEcho(echo)) {
-    case IcmpVerdict::kAnswer:
-      if (pkt.dst == ns->config().gateway_v6) {
-        ++ns->mutable_stats().icmp_echo_answered;
-        SendIcmp6EchoReply(ns, pkt.dst, pkt.src, echo.flow.guest.port, echo.sequence, echo.data);
-        return;
-      }
-      break;
-    case IcmpVerdict::kRelayed:
-      ++ns->mutable_stats().icmp_echo_relayed;
-      return;
-    case IcmpVerdict::kDrop:
-      break;
-  }
-  ++ns->mutable_stats().icmp_dropped;
+  DeliverEcho(ns, pkt, {msg, len}, ns->config().gateway_v6);
 }
 
 void SendIcmp6EchoReply(Netstack* ns, const IpAddress& from, const IpAddress& to,

@@ -95,6 +95,11 @@ inline constexpr uint8_t kIcmp6AddressUnreachable = 3;
 inline constexpr uint8_t kIcmp6PortUnreachable = 4;
 void HandleIcmp6(Netstack* ns, pbuf* p, const IpPacket& pkt);
 void SendIcmp6Error(Netstack* ns, pbuf* p, const IpPacket& pkt, uint8_t type, uint8_t code);
+// DeliverEcho hands a validated echo request (`msg`: the whole ICMP or ICMPv6 message) to the
+// delegate and carries out its verdict: answered when addressed to `own` (the gateway's address
+// of that family), counted as relayed, or dropped (icmp4_link.cc).
+void DeliverEcho(Netstack* ns, const IpPacket& pkt, std::span<const uint8_t> msg,
+                 const IpAddress& own);
 // SendIcmpMessage sends one ICMP or ICMPv6 message (by `from`'s family; header fields + body,
 // checksum filled in) from `from` to `to`, IP-fragmented at the guest's link MTU
 // (icmp4_link.cc).

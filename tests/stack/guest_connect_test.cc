@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "stack/netstack.h"
+#include "tests/stack/fake_device.h"
 #include "tests/stack/frames.h"
 
 namespace msb::stack {
@@ -29,27 +30,6 @@ using msb::testing::TcpSegment;
 
 const IpAddress kGuest = IpAddress::V4(0xac100002);
 const IpAddress kGateway = IpAddress::V4(0xac100001);
-
-class FakeDevice final : public FrameDevice {
- public:
-  int fd() const override { return -1; }
-  ReadResult ReadFrame(std::span<uint8_t> buf) override {
-    if (in.empty()) {
-      return {IoStatus::kWouldBlock, 0, {}};
-    }
-    std::vector<uint8_t> f = std::move(in.front());
-    in.pop_front();
-    size_t n = std::min(f.size(), buf.size());
-    std::copy_n(f.begin(), n, buf.begin());
-    return {IoStatus::kOk, f.size(), {}};
-  }
-  IoStatus WriteFrame(std::span<const uint8_t> frame) override {
-    out.emplace_back(frame.begin(), frame.end());
-    return IoStatus::kOk;
-  }
-  std::deque<std::vector<uint8_t>> in;
-  std::vector<std::vector<uint8_t>> out;
-};
 
 class NullDelegate final : public Netstack::Delegate, public GuestTcpHandler {
  public:

@@ -13,6 +13,7 @@
 
 #include "stack/netstack.h"
 #include "stack/offload.h"
+#include "tests/stack/fake_device.h"
 #include "tests/stack/frames.h"
 
 namespace msb::stack {
@@ -37,65 +38,6 @@ const IpAddress kServer = *IpAddress::Parse("198.51.100.10");
 const IpAddress kGuest6 = *IpAddress::Parse("fd42:6d73:62::2");
 const IpAddress kGateway6 = *IpAddress::Parse("fd42:6d73:62::1");
 const IpAddress kServer6 = *IpAddress::Parse("2001:db8:100::10");
-
-class FakeDevice final : public FrameDevice {
- public:
-  int fd() const override { return -1; }
-  ReadResult ReadFrame(std::span<uint8_t> buf) override {
-    if (in.empty()) {
-      return {IoStatus::kWouldBlock, 0, {}};
-    }
-    std::vector<uint8_t> f = std::move(in.front());
-    in.pop_front();
-    FrameOffload o;
-    if (!in_offload.empty()) {
-      o = in_offload.front();
-      in_offload.pop_front();
-    }
-    size_t n = std::min(f.size(), buf.size());
-    std::copy_n(f.begin(), n, buf.begin());
-    return {IoStatus::kOk, f.size(), o};
-  }
-  IoStatus WriteFrame(std::span<const uint8_t> frame) override {
-    if (blocked) {
-      return IoStatus::kWouldBlock;
-    }
-    out.emplace_back(frame.begin(), frame.end());
-    out_offload.emplace_back();
-    return IoStatus::kOk;
-  }
-  // An offloading device (a TAP with a virtio-net header): in_offload[i] goes with in[i].
-  bool offloads() const override { return offload; }
-  IoStatus WriteFrameParts(std::span<const std::span<const uint8_t>> parts,
-                           const FrameOffload& o) override {
-    IoStatus st = FrameDevice::WriteFrameParts(parts, o);
-    if (st == IoStatus::kOk) {
-      out_offload.back() = o;
-    }
-    return st;
-  }
-  // A socket device's buffers: frames it already holds (hold_input: what is in `in` was read in
-  // one go), and bytes it still has to write (pending_output, until Flush returns kOk).
-  bool HasPendingInput() const override { return hold_input && !in.empty(); }
-  bool HasPendingOutput() const override { return pending_output; }
-  IoStatus Flush() override {
-    ++flush_calls;
-    if (flush_result == IoStatus::kOk) {
-      pending_output = false;
-    }
-    return flush_result;
-  }
-  std::deque<std::vector<uint8_t>> in;
-  std::deque<FrameOffload> in_offload;
-  std::vector<std::vector<uint8_t>> out;
-  std::vector<FrameOffload> out_offload;
-  bool blocked = false;
-  bool offload = false;
-  bool hold_input = false;
-  bool pending_output = false;
-  IoStatus flush_result = IoStatus::kOk;
-  int flush_calls = 0;
-};
 
 class Recorder final : public Netstack::Delegate, public GuestTcpHandler {
  public:
