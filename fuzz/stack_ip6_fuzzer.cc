@@ -63,10 +63,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       del.ServeStreams();
     }
   }
-  del.conns.clear();  // before the stack goes
-  for (int i = 0; i < 20; ++i) {
-    clock.Advance(std::chrono::seconds(1));
-    ns.value()->RunTimers();
-  }
+  del.AgeOut(clock, ns.value().get());
   return 0;
 }

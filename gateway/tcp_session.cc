@@ -45,15 +45,15 @@ TcpSession::TcpSession(const SessionContext& ctx, uint64_t flow_id, uint64_t syn
       tuple_(tuple),
       upstream_addr_(upstream),
       intercept_(intercept && ctx.intercept != nullptr),
-      fallback_(fallback) {
+      fallback_(fallback),
+      idle_(ctx.loop) {
   started_ = ctx_.clock().Now();
 }
 
 TcpSession::~TcpSession() {
-  for (TimerId t : {idle_timer_, hello_timer_}) {
-    if (t != 0) {
-      ctx_.loop->CancelTimer(t);
-    }
+  idle_.Stop();
+  if (hello_timer_ != 0) {
+    ctx_.loop->CancelTimer(hello_timer_);
   }
   relay_.reset();
   replayed_.reset();
@@ -179,9 +179,8 @@ void TcpSession::StartRelay() {
                                                 static_cast<RelayObserver*>(this));
     }
   }
-  if (ctx_.options->idle_timeout > Duration::zero()) {
-    ArmIdleTimer(ctx_.options->idle_timeout);
-  }
+  idle_.Start(relay_.get(), ctx_.options->idle_timeout,
+              [this] { Finish(CloseReason::kIdleTimeout); });
   relay_->Start();  // bytes may already be waiting on either end
 }
 
@@ -242,26 +241,6 @@ void TcpSession::OnRelayDone(CloseReason reason) {
   Finish(reason);
 }
 
-void TcpSession::ArmIdleTimer(Duration delay) {
-  idle_timer_ = ctx_.loop->AddTimer(delay, [this] {
-    idle_timer_ = 0;
-    OnIdleTimer();
-  });
-}
-
-void TcpSession::OnIdleTimer() {
-  if (state_ != State::kRelaying) {
-    return;
-  }
-  Duration idle = ctx_.clock().Now() - relay_->last_activity();
-  Duration limit = ctx_.options->idle_timeout;
-  if (idle < limit) {
-    ArmIdleTimer(limit - idle);
-    return;
-  }
-  Finish(CloseReason::kIdleTimeout);
-}
-
 void TcpSession::Abort(CloseReason reason) {
   if (state_ == State::kConnecting) {
     ctx_.syns->ResolveSyn(syn_id_, stack::SynOutcome::kRefuse);
@@ -275,11 +254,10 @@ void TcpSession::Finish(CloseReason reason) {
   }
   state_ = State::kDone;
   attempt_.reset();
-  for (TimerId* t : {&idle_timer_, &hello_timer_}) {
-    if (*t != 0) {
-      ctx_.loop->CancelTimer(*t);
-      *t = 0;
-    }
+  idle_.Stop();
+  if (hello_timer_ != 0) {
+    ctx_.loop->CancelTimer(hello_timer_);
+    hello_timer_ = 0;
   }
   const CloseAction& action = CloseActionFor(reason);
   if (upstream_ != nullptr && action.reset_upstream) {

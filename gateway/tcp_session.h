@@ -30,6 +30,7 @@
 #include "certs/server_name.h"
 #include "gateway/core/audit_log.h"
 #include "gateway/core/guest_session.h"
+#include "gateway/core/idle_watch.h"
 #include "gateway/core/relay.h"
 #include "gateway/core/session_context.h"
 #include "gateway/hello_gate.h"
@@ -79,8 +80,6 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
   void ReadHello();
   void OnHelloVerdict(HelloVerdict&& verdict);
   void RefuseHello(CloseReason reason, uint8_t alert);
-  void ArmIdleTimer(Duration delay);
-  void OnIdleTimer();
   void Finish(CloseReason reason);
   AuditFlow Flow() const;
 
@@ -93,7 +92,7 @@ class TcpSession final : public GuestSession, private RelayObserver, private Str
   std::optional<SocketAddress> fallback_;
   State state_ = State::kConnecting;
   TimePoint started_;
-  TimerId idle_timer_ = 0;
+  IdleWatch idle_;
   TimerId hello_timer_ = 0;
   std::unique_ptr<ConnectAttempt> attempt_;
   std::unique_ptr<ConnectAttempt> first_attempt_;  // kept: a fallback starts inside its callback

@@ -18,11 +18,6 @@ constexpr uint8_t kDestUnreachable = 3;
 constexpr uint8_t kPortUnreachable = 3;
 constexpr uint8_t kEchoRequest = 8;
 
-void SendIcmp(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t type, uint8_t code,
-              uint32_t rest, std::span<const uint8_t> body) {
-  SendIcmpMessage(ns, from, to, ICMP_TTL, type, code, rest, body);
-}
-
 }  // namespace
 
 void SendIcmpMessage(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t hop_limit,
@@ -116,7 +111,8 @@ void Netstack::SendIcmpEchoReply(const IpAddress& from, const IpAddress& to, uin
     SendIcmp6EchoReply(this, from, to, identifier, sequence, data);
     return;
   }
-  SendIcmp(this, from, to, kEchoReply, 0, (uint32_t{identifier} << 16) | sequence, data);
+  SendIcmpMessage(this, from, to, ICMP_TTL, kEchoReply, 0, (uint32_t{identifier} << 16) | sequence,
+                  data);
 }
 
 void Netstack::SendUdpPortUnreachable(const FlowTuple& udp, size_t payload_len) {
@@ -148,7 +144,8 @@ void Netstack::SendUdpPortUnreachable(const FlowTuple& udp, size_t payload_len) 
   quote[23] = static_cast<uint8_t>(udp.dest.port);
   quote[24] = static_cast<uint8_t>(udp_len >> 8);
   quote[25] = static_cast<uint8_t>(udp_len);
-  SendIcmp(this, udp.dest.ip, udp.guest.ip, kDestUnreachable, kPortUnreachable, 0, quote);
+  SendIcmpMessage(this, udp.dest.ip, udp.guest.ip, ICMP_TTL, kDestUnreachable, kPortUnreachable, 0,
+                  quote);
 }
 
 }  // namespace msb::stack

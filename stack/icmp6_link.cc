@@ -20,11 +20,6 @@ constexpr uint8_t kEchoReply = 129;
 constexpr uint8_t kRouterAdvertisement = 134;
 constexpr uint8_t kHopLimit = 64;
 
-void SendIcmp6(Netstack* ns, const IpAddress& from, const IpAddress& to, uint8_t hop_limit,
-               uint8_t type, uint8_t code, uint32_t rest, std::span<const uint8_t> body) {
-  SendIcmpMessage(ns, from, to, hop_limit, type, code, rest, body);
-}
-
 void Put32(std::vector<uint8_t>& v, uint32_t x) {
   for (int shift = 24; shift >= 0; shift -= 8) {
     v.push_back(static_cast<uint8_t>(x >> shift));
@@ -56,7 +51,8 @@ void HandleIcmp6(Netstack* ns, pbuf* p, const IpPacket& pkt) {
 
 void SendIcmp6EchoReply(Netstack* ns, const IpAddress& from, const IpAddress& to,
                         uint16_t identifier, uint16_t sequence, std::span<const uint8_t> data) {
-  SendIcmp6(ns, from, to, kHopLimit, kEchoReply, 0, (uint32_t{identifier} << 16) | sequence, data);
+  SendIcmpMessage(ns, from, to, kHopLimit, kEchoReply, 0, (uint32_t{identifier} << 16) | sequence,
+                  data);
 }
 
 void SendIcmp6Error(Netstack* ns, pbuf* p, const IpPacket& pkt, uint8_t type, uint8_t code) {
@@ -64,7 +60,7 @@ void SendIcmp6Error(Netstack* ns, pbuf* p, const IpPacket& pkt, uint8_t type, ui
   size_t quote = std::min<size_t>(p->tot_len, kMinMtu - kIp6Header - kIcmpHeader);
   std::vector<uint8_t> body(quote);
   pbuf_copy_partial(p, body.data(), static_cast<u16_t>(quote), 0);
-  SendIcmp6(ns, pkt.dst, pkt.src, kHopLimit, type, code, 0, body);
+  SendIcmpMessage(ns, pkt.dst, pkt.src, kHopLimit, type, code, 0, body);
 }
 
 void SendUdp6PortUnreachable(Netstack* ns, const FlowTuple& udp, size_t payload_len) {
@@ -84,8 +80,8 @@ void SendUdp6PortUnreachable(Netstack* ns, const FlowTuple& udp, size_t payload_
   q[43] = static_cast<uint8_t>(udp.dest.port);
   q[44] = static_cast<uint8_t>(udp_len >> 8);
   q[45] = static_cast<uint8_t>(udp_len);
-  SendIcmp6(ns, udp.dest.ip, udp.guest.ip, kHopLimit, kIcmp6DestUnreachable, kIcmp6PortUnreachable,
-            0, q);
+  SendIcmpMessage(ns, udp.dest.ip, udp.guest.ip, kHopLimit, kIcmp6DestUnreachable,
+                  kIcmp6PortUnreachable, 0, q);
 }
 
 void Netstack::SendRouterAdvertisement(const IpAddress& to) {
@@ -118,7 +114,7 @@ void Netstack::SendRouterAdvertisement(const IpAddress& to) {
   std::array<uint8_t, 16> ll_bytes;
   std::memcpy(ll_bytes.data(), ll->addr, 16);
   ++stats_.router_advertisements;
-  SendIcmp6(this, IpAddress::V6(ll_bytes), to, 255, kRouterAdvertisement, 0, rest, body);
+  SendIcmpMessage(this, IpAddress::V6(ll_bytes), to, 255, kRouterAdvertisement, 0, rest, body);
 }
 
 }  // namespace msb::stack

@@ -70,7 +70,7 @@ bool InGuestPrefix(const IpAddress& a, const NetstackConfig& cfg) {
 
 // SetCurrentPacket fills lwIP's per-packet globals for the packet at `header` (what tcp_input
 // reads), or clears them.
-void SetCurrentPacket(netif* inp, pbuf* header_pbuf, const IpPacket* pkt, u16_t header_tot_len) {
+void SetCurrentPacket(netif* inp, pbuf* header_pbuf, const IpPacket* pkt) {
   if (pkt == nullptr) {
     ip_data.current_netif = nullptr;
     ip_data.current_input_netif = nullptr;
@@ -83,7 +83,7 @@ void SetCurrentPacket(netif* inp, pbuf* header_pbuf, const IpPacket* pkt, u16_t 
   ip_data.current_netif = inp;
   ip_data.current_input_netif = inp;
   ip_data.current_ip6_header = static_cast<ip6_hdr*>(header_pbuf->payload);
-  ip_data.current_ip_header_tot_len = header_tot_len;
+  ip_data.current_ip_header_tot_len = kIp6Header;
   ip_data.current_iphdr_src = ToLwip(pkt->src);
   ip_data.current_iphdr_dest = ToLwip(pkt->dst);
 }
@@ -223,7 +223,7 @@ int HandleIp6(pbuf* p, netif* inp) {
 }  // namespace
 
 void DeliverToTcpInput6(pbuf* p, netif* inp, const IpPacket& pkt) {
-  SetCurrentPacket(inp, p, &pkt, kIp6Header);
+  SetCurrentPacket(inp, p, &pkt);
   pbuf_remove_header(p, kIp6Header);
   u16_t csum_flags = inp->chksum_flags;
   if (pkt.l4_csum_trusted) {
@@ -231,7 +231,7 @@ void DeliverToTcpInput6(pbuf* p, netif* inp, const IpPacket& pkt) {
   }
   tcp_input(p, inp);
   NETIF_SET_CHECKSUM_CTRL(inp, csum_flags);
-  SetCurrentPacket(nullptr, nullptr, nullptr, 0);
+  SetCurrentPacket(nullptr, nullptr, nullptr);
 }
 
 }  // namespace msb::stack

@@ -33,9 +33,7 @@ PublishedTcpFlow::~PublishedTcpFlow() {
   if (connect_id_ != 0) {
     ctx_.guest->CancelConnect(connect_id_);
   }
-  if (idle_timer_ != 0) {
-    ctx_.loop->CancelTimer(idle_timer_);
-  }
+  idle_.Stop();
   relay_.reset();
   if (state_ != State::kDone) {
     for (auto* end : {peer_.get(), guest_.get()}) {
@@ -109,9 +107,8 @@ void PublishedTcpFlow::StartRelay() {
   peer_->SetHandler(nullptr);
   relay_ = std::make_unique<SpliceRelay>(guest_.get(), peer_.get(), ctx_.clock(),
                                          static_cast<RelayObserver*>(this));
-  if (ctx_.options->idle_timeout > Duration::zero()) {
-    ArmIdleTimer(ctx_.options->idle_timeout);
-  }
+  idle_.Start(relay_.get(), ctx_.options->idle_timeout,
+              [this] { Finish(CloseReason::kIdleTimeout); });
   relay_->Start();  // the peer may have sent its request already
 }
 
@@ -123,22 +120,6 @@ void PublishedTcpFlow::OnStreamGone(bool reset) {
 
 void PublishedTcpFlow::OnRelayDone(CloseReason reason) {
   Finish(reason);
-}
-
-void PublishedTcpFlow::ArmIdleTimer(Duration delay) {
-  idle_timer_ = ctx_.loop->AddTimer(delay, [this] {
-    idle_timer_ = 0;
-    if (state_ != State::kRelaying) {
-      return;
-    }
-    Duration idle = ctx_.clock().Now() - relay_->last_activity();
-    Duration limit = ctx_.options->idle_timeout;
-    if (idle < limit) {
-      ArmIdleTimer(limit - idle);
-      return;
-    }
-    Finish(CloseReason::kIdleTimeout);
-  });
 }
 
 void PublishedTcpFlow::Abort(CloseReason reason) {
@@ -154,10 +135,7 @@ void PublishedTcpFlow::Finish(CloseReason reason) {
     ctx_.guest->CancelConnect(connect_id_);
     connect_id_ = 0;
   }
-  if (idle_timer_ != 0) {
-    ctx_.loop->CancelTimer(idle_timer_);
-    idle_timer_ = 0;
-  }
+  idle_.Stop();
   const CloseAction& action = CloseActionFor(reason);
   peer_->SetHandler(nullptr);
   if (action.reset_upstream) {

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "gateway/core/byte_stream.h"
+#include "gateway/core/idle_watch.h"
 #include "gateway/core/relay.h"
 #include "gateway/publish/publish_context.h"
 #include "policy/publish_spec.h"
@@ -52,7 +53,6 @@ class PublishedTcpFlow final : private RelayObserver, private StreamHandler {
   void OnStreamReadable() override {}
   void OnStreamWritable() override {}
   void OnStreamGone(bool reset) override;
-  void ArmIdleTimer(Duration delay);
   void Finish(CloseReason reason);
   AuditFlow Flow() const;
 
@@ -65,7 +65,7 @@ class PublishedTcpFlow final : private RelayObserver, private StreamHandler {
   State state_ = State::kConnecting;
   TimePoint started_;
   uint64_t connect_id_ = 0;  // while the connect is in flight
-  TimerId idle_timer_ = 0;
+  IdleWatch idle_{ctx_.loop};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // The ends are declared before the relay: it borrows them, so it is destroyed first.
   std::unique_ptr<ByteStream> peer_;
